@@ -1,0 +1,59 @@
+"""minigrad: n-d tensors with reverse-mode autograd, following PyTorch's names and semantics.
+
+    import minigrad as torch
+    x = torch.randn(3, 4, requires_grad=True)
+    (x.softmax(-1) * x).sum().backward()
+    x.grad
+"""
+
+from . import dtypes
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import Device, cuda_available
+from .backend import device as device
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    get_rng_state,
+    linspace,
+    manual_seed,
+    multinomial,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    set_rng_state,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .dtypes import bool_ as bool  # noqa: A001  (torch.bool)
+from .dtypes import double, float32, float64, get_default_dtype, int64, long, set_default_dtype
+from .dtypes import dtype as dtype
+from .dtypes import float as float  # noqa: A001  (torch.float)
+from .errors import (
+    AutogradError,
+    CheckpointError,
+    DeviceError,
+    DimError,
+    DTypeError,
+    IndexOutOfRange,
+    MinigradError,
+    ShapeError,
+    StateDictError,
+)
+from .functions import *  # noqa: F403  (torch.exp, torch.matmul, torch.softmax, ...)
+from .functions import __all__ as _function_names
+from .tensor import Tensor, cat, stack, where
+from . import autograd, cuda  # noqa: E402
+
+__version__ = "0.1.0"

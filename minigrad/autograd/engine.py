@@ -1,0 +1,240 @@
+"""Reverse-mode differentiation over the recorded graph: ``backward`` and ``grad``.
+
+The pass visits nodes in topological order without recursion, so a chain of any depth works:
+
+1. Walk from the outputs' nodes to every node they depend on and count, for each node, how many
+   edges lead into it from nodes that will send it a gradient.
+2. Start from the outputs. A node runs its backward once every consumer has sent its
+   contribution (its count reaches zero); contributions from several consumers are summed, so a
+   tensor used twice gets both.
+3. Gradients that reach leaves are accumulated into ``.grad`` (``backward``) or returned
+   (``grad``). Unless ``retain_graph``, each node frees its saved values after it has run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+
+from ..errors import AutogradError, format_shape
+from .grad_mode import STATE, set_grad_enabled
+
+_observers: list = []
+
+
+@contextlib.contextmanager
+def observe_backward(fn):
+    """Call ``fn(node, grad_output, grad_inputs)`` for each node a backward pass runs.
+
+    Graph rendering uses this to draw how much gradient flowed along each edge.
+    """
+    _observers.append(fn)
+    try:
+        yield
+    finally:
+        _observers.remove(fn)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into the ``.grad`` of every leaf that requires grad."""
+    roots = _roots(tensors, grad_tensors, "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    targets = None if inputs is None else _as_tuple(inputs)
+    _run(roots, retain_graph, create_graph, targets, accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Return d(outputs)/d(inputs) as a tuple, without touching any ``.grad``."""
+    roots = _roots(outputs, grad_outputs, "grad")
+    inputs = _as_tuple(inputs)
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise AutogradError(f"grad: input {i} (shape {format_shape(t.shape)}) does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    found = _run(roots, retain_graph, create_graph, inputs, accumulate=False)
+    result = tuple(found.get(i) for i in range(len(inputs)))
+    for i, g in enumerate(result):
+        if g is None and not allow_unused:
+            raise AutogradError(
+                f"grad: one of the differentiated Tensors (input {i}, shape "
+                f"{format_shape(inputs[i].shape)}) appears to not have been used in the graph. "
+                f"Set allow_unused=True if this is the desired behavior."
+            )
+    return result
+
+
+def _as_tuple(x):
+    from ..tensor import Tensor
+
+    return (x,) if isinstance(x, Tensor) else tuple(x)
+
+
+def _roots(tensors, grads, caller):
+    """Pair each output with the gradient it starts from (1 for a scalar)."""
+    from ..creation import ones_like
+    from ..tensor import Tensor
+
+    tensors = _as_tuple(tensors)
+    grads = [None] * len(tensors) if grads is None else list(_as_tuple(grads) if isinstance(grads, Tensor) else grads)
+    if len(grads) != len(tensors):
+        raise AutogradError(f"{caller}: got {len(tensors)} tensors but {len(grads)} gradients")
+    roots = []
+    for i, (t, g) in enumerate(zip(tensors, grads)):
+        if not t.requires_grad:
+            raise AutogradError(
+                f"{caller}: element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if t.numel() != 1:
+                raise AutogradError(
+                    f"{caller}: grad can be implicitly created only for scalar outputs, but the "
+                    f"output has shape {format_shape(t.shape)}; pass gradient= (a tensor of that shape)"
+                )
+            g = ones_like(t)
+        elif not isinstance(g, Tensor):
+            g = Tensor(g, dtype=t.dtype, device=t.device)
+        if g.shape != t.shape:
+            raise AutogradError(
+                f"{caller}: Mismatch in shape: grad_output[{i}] has a shape of "
+                f"{format_shape(g.shape)} and output[{i}] has a shape of {format_shape(t.shape)}."
+            )
+        roots.append((t, g))
+    return roots
+
+
+def _collect(roots):
+    """Every node reachable from the roots, and how many graph edges point into each."""
+    dependents: dict = {}
+    stack = [t.grad_fn for t, _ in roots if t.grad_fn is not None]
+    for node in stack:
+        dependents.setdefault(node, 0)
+    while stack:
+        node = stack.pop()
+        for t in node.inputs:
+            child = t.grad_fn
+            if child is None:
+                continue
+            if child in dependents:
+                dependents[child] += 1
+            else:
+                dependents[child] = 1
+                stack.append(child)
+    return dependents
+
+
+def _run(roots, retain_graph, create_graph, targets, accumulate):
+    """The backward pass. Returns ``{index in targets: gradient}`` for ``grad``."""
+    target_nodes, target_leaves = {}, {}
+    for i, t in enumerate(targets or ()):
+        if t.grad_fn is None:
+            target_leaves[id(t)] = i
+        else:
+            target_nodes[t.grad_fn] = i
+    found: dict = {}
+
+    def deliver_to_leaf(leaf, g):
+        for hook in leaf._hooks or ():
+            out = hook(g)
+            if out is not None:
+                g = out
+        if targets is None:
+            _accumulate_leaf(leaf, g, create_graph)
+            return
+        i = target_leaves.get(id(leaf))
+        if i is None:
+            return
+        if accumulate:
+            _accumulate_leaf(leaf, g, create_graph)
+        else:
+            found[i] = g if i not in found else found[i] + g
+
+    grads: dict = {}
+    for t, g in roots:
+        if t.grad_fn is None:
+            deliver_to_leaf(t, g)
+        else:
+            grads[t.grad_fn] = grads[t.grad_fn] + g if t.grad_fn in grads else g
+    dependents = _collect(roots)
+    ready = [node for node, n in dependents.items() if n == 0]
+
+    with set_grad_enabled(create_graph):
+        while ready:
+            node = ready.pop()
+            g = grads.pop(node, None)
+            if g is not None:
+                for hook in node.pre_hooks or ():
+                    out = hook(g)
+                    if out is not None:
+                        g = out
+                i = target_nodes.get(node)
+                if i is not None:
+                    found[i] = g
+                node._check_alive()
+                grads_in = node.fn.backward(node, g)
+                _check_grads(node, grads_in)
+                for fn in _observers:
+                    fn(node, g, grads_in)
+            else:
+                grads_in = (None,) * len(node.inputs)
+            for t, gi in zip(node.inputs, grads_in):
+                child = t.grad_fn
+                if child is None:
+                    if gi is not None and t.requires_grad:
+                        deliver_to_leaf(t, gi)
+                    continue
+                if gi is not None:
+                    grads[child] = grads[child] + gi if child in grads else gi
+                dependents[child] -= 1
+                if dependents[child] == 0:
+                    ready.append(child)
+            if not retain_graph:
+                node.release()
+    return found
+
+
+def _accumulate_leaf(leaf, g, create_graph) -> None:
+    """``leaf.grad += g``; a fresh ``.grad`` gets its own memory (``g`` may be a broadcast view)."""
+    if create_graph:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+    elif leaf.grad is None:
+        leaf.grad = g.detach().clone()
+    else:
+        leaf.grad._data += g._data
+        leaf.grad._version.value += 1
+
+
+def _check_grads(node, grads_in) -> None:
+    """Each gradient must match its input's shape; under anomaly mode, it must be finite."""
+    if len(grads_in) != len(node.inputs):
+        raise AutogradError(
+            f"function {node.name} returned an incorrect number of gradients (expected "
+            f"{len(node.inputs)}, got {len(grads_in)})"
+        )
+    for i, (t, g) in enumerate(zip(node.inputs, grads_in)):
+        if g is None:
+            continue
+        if g.shape != t.shape:
+            raise AutogradError(
+                f"Function {node.name} returned an invalid gradient at index {i} - got "
+                f"{format_shape(g.shape)} but expected shape compatible with {format_shape(t.shape)}"
+            )
+        if STATE.anomaly and not bool(node.xp.isfinite(g._data).all()):
+            from .anomaly import anomaly_error
+
+            raise anomaly_error(node, i)
+
+
+def retain_grad_hook(tensor):
+    """A pre-hook that stores the gradient reaching ``tensor`` in ``tensor.grad`` (retain_grad)."""
+    ref = weakref.ref(tensor)
+
+    def hook(g):
+        t = ref()
+        if t is not None:
+            t.grad = g if t.grad is None else t.grad + g
+        return None
+
+    return hook

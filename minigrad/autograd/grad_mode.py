@@ -1,0 +1,82 @@
+"""Whether ops record the graph: ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
+
+Each works as a context manager and as a decorator, as in PyTorch. Backward runs its own Tensor
+ops under ``no_grad`` unless ``create_graph=True``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+
+class _State:
+    """Process-wide autograd switches, read on every op."""
+
+    __slots__ = ("grad_enabled", "anomaly", "scope")
+
+    def __init__(self):
+        self.grad_enabled = True
+        self.anomaly = False
+        self.scope = ()  # the modules whose forward is running, outermost first
+
+
+STATE = _State()
+
+
+def is_grad_enabled() -> bool:
+    return STATE.grad_enabled
+
+
+class set_grad_enabled:
+    """Turn graph recording on or off; restores the previous setting on exit.
+
+    Called plainly (``set_grad_enabled(False)``) it switches at once, as in PyTorch.
+    """
+
+    def __init__(self, mode: bool):
+        self.prev = STATE.grad_enabled
+        self.mode = bool(mode)
+        STATE.grad_enabled = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        STATE.grad_enabled = self.prev
+
+    def __call__(self, fn):
+        mode = self.mode
+        STATE.grad_enabled = self.prev  # used as a decorator: do not switch now
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """Run without recording the graph (inference, optimiser updates, weight init)."""
+
+    def __init__(self):
+        self.prev = STATE.grad_enabled
+        self.mode = False
+
+    def __enter__(self):
+        self.prev = STATE.grad_enabled
+        STATE.grad_enabled = False
+        return self
+
+
+class enable_grad(set_grad_enabled):
+    """Record the graph again inside a ``no_grad`` region."""
+
+    def __init__(self):
+        self.prev = STATE.grad_enabled
+        self.mode = True
+
+    def __enter__(self):
+        self.prev = STATE.grad_enabled
+        STATE.grad_enabled = True
+        return self

@@ -1,0 +1,95 @@
+"""The one seam between minigrad and array libraries.
+
+A backend is a bundle of kernels behind one interface (``Backend``): the array namespace ``xp``
+(NumPy's API, which CuPy mirrors) plus the few things that differ between libraries: scatter-add,
+``erf``, random numbers, and moving arrays to and from the host. Ops call ``ctx.xp.exp(x)``;
+nothing outside this package imports NumPy or CuPy for tensor math.
+
+A ``Device`` names where a tensor lives (``cpu``, ``cuda:0``) and carries its backend.
+"""
+
+from __future__ import annotations
+
+from .base import Backend
+from .numpy_backend import NumpyBackend
+from ..errors import DeviceError
+
+_BACKENDS: dict[str, Backend] = {"cpu": NumpyBackend()}
+_DEVICES: dict[str, "Device"] = {}
+
+
+class Device:
+    """Where a tensor's data lives. Compare with ``==`` or by string: ``x.device == "cpu"``."""
+
+    __slots__ = ("type", "index", "backend")
+
+    def __init__(self, type: str, index: int | None, backend: Backend):
+        self.type = type
+        self.index = index
+        self.backend = backend
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, Device) and str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+def register_backend(device_type: str, backend: Backend) -> None:
+    """Make ``device_type`` usable as a device (the CUDA backend and the test backend use this)."""
+    _BACKENDS[device_type] = backend
+    for key in [k for k in _DEVICES if k.split(":")[0] == device_type]:
+        del _DEVICES[key]
+
+
+def device(spec="cpu") -> Device:
+    """Parse ``"cpu"``, ``"cuda"``, ``"cuda:0"`` or a Device into the one shared Device object."""
+    if isinstance(spec, Device):
+        return spec
+    if not isinstance(spec, str):
+        raise DeviceError(f"expected a device such as 'cpu' or 'cuda', got {spec!r}")
+    found = _DEVICES.get(spec)
+    if found is not None:
+        return found
+    kind, _, index = spec.partition(":")
+    if kind == "cuda":
+        _ensure_cuda()
+        index = int(index or 0)
+    elif index:
+        raise DeviceError(f"device '{spec}': only cuda devices take an index")
+    else:
+        index = None
+    if kind not in _BACKENDS:
+        raise DeviceError(f"unknown device type '{kind}' (expected 'cpu' or 'cuda')")
+    dev = Device(kind, index, _BACKENDS[kind])
+    _DEVICES[spec] = dev
+    return dev
+
+
+def _ensure_cuda() -> None:
+    if "cuda" in _BACKENDS:
+        return
+    from .cupy_backend import load_cupy_backend  # raises a DeviceError saying what is missing
+
+    _BACKENDS["cuda"] = load_cupy_backend()
+
+
+def cuda_available() -> bool:
+    try:
+        _ensure_cuda()
+    except DeviceError:
+        return False
+    return True
+
+
+CPU = device("cpu")
+
+__all__ = ["Backend", "Device", "device", "register_backend", "cuda_available", "CPU"]

@@ -1,0 +1,68 @@
+"""The CUDA backend: CuPy on an NVIDIA GPU. Imported only when a ``cuda`` device is asked for."""
+
+from __future__ import annotations
+
+from ..errors import DeviceError
+from .base import Backend
+
+_INSTALL_HINT = (
+    'install CuPy with `pip install -e ".[gpu]"` (cupy-cuda12x; use cupy-cuda13x for a CUDA 13 driver)'
+)
+
+
+def load_cupy_backend() -> Backend:
+    """The CuPy backend, or a DeviceError that says whether CuPy or the GPU is missing."""
+    try:
+        import cupy
+    except ImportError:
+        raise DeviceError(f"device 'cuda' needs CuPy, which is not installed: {_INSTALL_HINT}") from None
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CuPy raises its own CUDARuntimeError when no driver is present
+        raise DeviceError(f"device 'cuda': CuPy is installed but no CUDA GPU is usable ({exc})") from None
+    if count == 0:
+        raise DeviceError("device 'cuda': CuPy is installed but no CUDA GPU was found")
+    return CupyBackend(cupy)
+
+
+class CupyBackend(Backend):
+    name = "cupy"
+
+    def __init__(self, cupy):
+        import cupyx
+        import cupyx.scipy.special
+
+        self.xp = cupy
+        self._scatter_add = cupyx.scatter_add
+        self._erf = cupyx.scipy.special.erf
+        self._rng = cupy.random.RandomState(0)
+
+    def asarray(self, data, dtype):
+        return self.xp.asarray(data, dtype=dtype)
+
+    def to_numpy(self, array):
+        return self.xp.asnumpy(array)
+
+    def scatter_add(self, target, index, values) -> None:
+        self._scatter_add(target, index, values)
+
+    def erf(self, x):
+        return self._erf(x)
+
+    def seed(self, seed: int) -> None:
+        self._rng = self.xp.random.RandomState(seed)
+
+    def uniform(self, shape, dtype):
+        return self._rng.random_sample(shape, dtype=dtype)
+
+    def normal(self, shape, dtype):
+        return self._rng.standard_normal(shape, dtype=dtype)
+
+    def integers(self, low, high, shape):
+        return self._rng.randint(low, high, size=shape, dtype=self.xp.int64)
+
+    def get_rng_state(self) -> dict:
+        raise DeviceError("saving the RNG state of device 'cuda' is not supported; reseed instead")
+
+    def set_rng_state(self, state: dict) -> None:
+        raise DeviceError("restoring the RNG state of device 'cuda' is not supported; reseed instead")

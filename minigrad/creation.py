@@ -1,0 +1,191 @@
+"""Factories: tensors made from data, constants, ranges and random draws (PyTorch's names)."""
+
+from __future__ import annotations
+
+import math
+
+from . import dtypes
+from .backend import CPU, _BACKENDS, device as as_device
+from .errors import DTypeError, ShapeError
+from .tensor import Tensor, _shape_arg
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (numbers, nested lists, NumPy arrays, tensors)."""
+    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    return Tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array) -> Tensor:
+    return Tensor(array)
+
+
+def _new(array_fn, size, dtype, device, requires_grad, float_default=True) -> Tensor:
+    """Run ``array_fn(xp, shape, np_dtype)`` on the device's backend and wrap the result."""
+    dev = as_device(device) if device is not None else CPU
+    d = dtypes.to_dtype(dtype) if dtype is not None else (
+        dtypes.get_default_dtype() if float_default else dtypes.int64
+    )
+    shape = _shape_arg(size)
+    if any(n < 0 for n in shape):
+        raise ShapeError(f"Trying to create tensor with negative dimension: {list(shape)}")
+    t = Tensor._make(array_fn(dev.backend, shape, d.np), dev)
+    return t.requires_grad_() if requires_grad else t
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _new(lambda b, s, d: b.xp.zeros(s, dtype=d), size, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _new(lambda b, s, d: b.xp.ones(s, dtype=d), size, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Like ``zeros``: minigrad never hands out uninitialised memory."""
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if dtype is None and not isinstance(fill_value, float):
+        dtype = dtypes.bool_ if isinstance(fill_value, bool) else dtypes.int64
+    return _new(lambda b, s, d: b.xp.full(s, fill_value, dtype=d), (size,), dtype, device, requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples from [0, 1)."""
+    return _new(lambda b, s, d: b.uniform(s, d), size, dtype, device, requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples."""
+    return _new(lambda b, s, d: b.normal(s, d), size, dtype, device, requires_grad)
+
+
+def randint(low, high=None, size=None, dtype=None, device=None) -> Tensor:
+    """Integers drawn uniformly from [low, high) (``randint(high, size)`` takes low = 0)."""
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None or size is None:
+        raise TypeError("randint() needs high and size: randint(low, high, size) or randint(high, size)")
+    if high <= low:
+        raise ValueError(f"randint(): expected low < high, but got low={low} and high={high}")
+    return _new(
+        lambda b, s, d: b.integers(low, high, s).astype(d, copy=False),
+        (tuple(size),), dtype, device, False, float_default=False,
+    )
+
+
+def randperm(n, device=None) -> Tensor:
+    """A random permutation of ``0 .. n-1``."""
+    return rand(n, dtype=dtypes.float64, device=device).argsort()
+
+
+def multinomial(probs: Tensor, num_samples: int, replacement: bool = False) -> Tensor:
+    """Draw category indices from each row of (unnormalised) probabilities.
+
+    With replacement, each draw inverts the row's cumulative distribution at a uniform sample.
+    Without, it uses the Gumbel-top-k trick: the k largest of log(p) + Gumbel noise are a
+    draw of k distinct categories with the right probabilities.
+    """
+    if probs.ndim not in (1, 2):
+        raise ShapeError(f"multinomial: prob_dist must be 1 or 2 dim, got {probs.ndim}")
+    rows = probs.reshape(1, -1) if probs.ndim == 1 else probs
+    n_cat = rows.shape[-1]
+    if not replacement and num_samples > n_cat:
+        raise ValueError(
+            f"multinomial: cannot sample n_sample ({num_samples}) > prob_dist.size(-1) ({n_cat}) "
+            f"samples without replacement"
+        )
+    p = rows.detach().double()
+    if bool((p < 0).any()) or not bool(p.isfinite().all()) or bool((p.sum(-1) <= 0).any()):
+        raise ValueError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    backend = p.device.backend
+    if replacement:
+        cdf = p.cumsum(-1)
+        u = Tensor._make(backend.uniform((p.shape[0], num_samples), "float64"), p.device)
+        u = u * cdf[:, -1:]
+        xp = backend.xp
+        idx = xp.stack([xp.searchsorted(c, v, side="right") for c, v in zip(cdf._data, u._data)])
+        out = Tensor._make(xp.minimum(idx, n_cat - 1).astype("int64"), p.device)
+    else:
+        u = Tensor._make(backend.uniform(p.shape, "float64"), p.device)
+        gumbel = -(-(u.clamp(min=1e-300)).log()).log()
+        out = (p.log() + gumbel).topk(num_samples, dim=-1).indices
+    return out.reshape(-1) if probs.ndim == 1 else out
+
+
+def zeros_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return zeros(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return ones(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def empty_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return zeros_like(t, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(t: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device,
+                requires_grad=requires_grad)
+
+
+def rand_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return rand(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return randn(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; integers unless any is a float."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange(): step must be nonzero")
+    if dtype is None:
+        floating = any(isinstance(v, float) for v in (start, end, step))
+        dtype = dtypes.get_default_dtype() if floating else dtypes.int64
+    count = max(0, math.ceil((end - start) / step))
+    return _new(
+        lambda b, s, d: (b.xp.arange(count, dtype="float64") * step + start).astype(d),
+        (), dtype, device, requires_grad,
+    )
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if steps < 0:
+        raise ValueError("linspace(): number of steps must be non-negative")
+    return _new(
+        lambda b, s, d: b.xp.linspace(start, end, steps, dtype="float64").astype(d),
+        (), dtype, device, requires_grad,
+    )
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _new(lambda b, s, d: b.xp.eye(n, m, dtype=d), (), dtype, device, requires_grad)
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the random generator of every backend in use (CPU, and CUDA when loaded)."""
+    if not isinstance(seed, int):
+        raise DTypeError(f"manual_seed expects an int, got {type(seed).__name__}")
+    for backend in _BACKENDS.values():
+        backend.seed(seed)
+
+
+def get_rng_state() -> dict:
+    """The CPU generator's state, for checkpoints."""
+    return CPU.backend.get_rng_state()
+
+
+def set_rng_state(state: dict) -> None:
+    CPU.backend.set_rng_state(state)

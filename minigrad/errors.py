@@ -1,0 +1,71 @@
+"""minigrad's exceptions.
+
+Each subclasses the built-in exception a PyTorch user would already catch, so ``except
+RuntimeError`` keeps working, while ``except minigrad.MinigradError`` catches all of ours.
+Messages name the op and the shapes, dtypes or devices involved.
+"""
+
+
+class MinigradError(Exception):
+    """Base class of every error minigrad raises on purpose."""
+
+
+class ShapeError(MinigradError, RuntimeError):
+    """Shapes that do not fit the op: matmul, broadcast, cat, view, masks."""
+
+
+class DimError(MinigradError, IndexError):
+    """A dimension index outside ``[-ndim, ndim)``."""
+
+
+class IndexOutOfRange(MinigradError, IndexError):
+    """An index outside the tensor's extent."""
+
+
+class DTypeError(MinigradError, TypeError):
+    """A dtype the op cannot take (gradients of integers, float indices, ...)."""
+
+
+class DeviceError(MinigradError, RuntimeError):
+    """Tensors on different devices in one op, or a device that is not available."""
+
+
+class AutogradError(MinigradError, RuntimeError):
+    """Misuse of the autograd engine: freed graphs, in-place changes, non-scalar backward."""
+
+
+class CheckpointError(MinigradError, ValueError):
+    """A file that is not a minigrad checkpoint, or one that is truncated or corrupt."""
+
+
+class StateDictError(MinigradError, RuntimeError):
+    """Missing, unexpected or mis-shaped keys in ``load_state_dict``."""
+
+
+def format_shape(shape) -> str:
+    """``(2, 3)`` printed as PyTorch prints sizes: ``[2, 3]``."""
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def normalize_dim(dim: int, ndim: int, op: str) -> int:
+    """Map a possibly negative ``dim`` into ``[0, ndim)``, or raise a DimError naming ``op``."""
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise DTypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    rank = max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
+    if not -rank <= dim < rank:
+        raise DimError(
+            f"{op}: Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], "
+            f"but got {dim})"
+        )
+    return dim % rank
+
+
+def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...]:
+    """``dim`` as a sorted tuple of non-negative axes; ``None`` means all axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    axes = tuple(sorted({normalize_dim(d, ndim, op) for d in dims}))
+    if len(axes) != len(dims):
+        raise DimError(f"{op}: dim {dim} appears multiple times in the list of dims")
+    return tuple(a for a in axes if a < ndim)  # dim 0 of a 0-d tensor reduces nothing

@@ -1,0 +1,265 @@
+"""``minigrad.nn.functional`` (imported as ``F``): the functions of PyTorch's ``torch.nn.functional``
+that transformers use. Softmax, log-softmax, layer norm and GELU are single fused graph nodes
+(``minigrad.ops.nn``); the rest are composed from Tensor ops.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import dtypes
+from ..errors import DTypeError, IndexOutOfRange, ShapeError, format_shape
+from ..ops import nn as fused
+from ..ops.broadcast import broadcast_shapes
+from ..tensor import Tensor, where
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b, with W of shape (out_features, in_features)."""
+    if input.shape[-1:] != weight.shape[-1:]:
+        raise ShapeError(
+            f"linear: mat1 and mat2 shapes cannot be multiplied (input {format_shape(input.shape)} "
+            f"and weight^T {format_shape(weight.shape[::-1])}): input's last dimension must equal "
+            f"in_features = {weight.shape[-1]}"
+        )
+    out = input @ weight.mT
+    return out if bias is None else out + bias
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    return input.relu()
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x): exact with ``approximate="none"``, the tanh formula with ``"tanh"``."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return fused.Gelu.apply(input._floating("gelu"), approximate=approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x)."""
+    return input * input.sigmoid()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    return (input if dtype is None else input.to(dtype)).softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    return (input if dtype is None else input.to(dtype)).log_softmax(dim)
+
+
+def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias, statistics over the last len(normalized_shape) dims."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if input.shape[input.ndim - k :] != normalized_shape or k > input.ndim:
+        raise ShapeError(
+            f"layer_norm: Given normalized_shape={list(normalized_shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size {format_shape(input.shape)}"
+        )
+    dims = tuple(range(input.ndim - k, input.ndim))
+    out = fused.Normalize.apply(input, dims=dims, eps=eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx=None) -> Tensor:
+    """Rows of ``weight`` picked by the integer tensor ``input``: out[..., :] = weight[input[...]].
+
+    ``padding_idx`` is handled by ``nn.Embedding``, which keeps that row's gradient at zero.
+    """
+    if input.dtype is not dtypes.int64:
+        raise DTypeError(
+            f"embedding: Expected tensor for argument #1 'indices' to have scalar type Long; but "
+            f"got {input.dtype} instead"
+        )
+    _check_range(input, weight.shape[0], "embedding", "index")
+    out = weight[input]
+    if padding_idx is not None:
+        out = out.masked_fill((input == padding_idx).unsqueeze(-1), 0.0)
+    return out
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1 / (1 - p) (when training)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = input.device.backend.uniform(input.shape, input._data.dtype) >= p
+    return input * input._like(keep * (1.0 / (1.0 - p)))
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    if tensor.dtype is not dtypes.int64:
+        raise DTypeError("one_hot is only applicable to index tensor (int64)")
+    if num_classes == -1:
+        num_classes = int(tensor.max().item()) + 1 if tensor.numel() else 0
+    _check_range(tensor, num_classes, "one_hot", "class values")
+    xp = tensor._xp
+    return Tensor._make((tensor._data[..., None] == xp.arange(num_classes)).astype("int64"), tensor.device)
+
+
+def _check_range(index: Tensor, size: int, op: str, what: str, ignore=None) -> None:
+    """Refuse indices outside [0, size) (except ``ignore``), naming the offending value."""
+    if index.numel() == 0:
+        return
+    data = index._data if ignore is None else index._data[index._data != ignore]
+    if data.size == 0:
+        return
+    lo, hi = int(data.min()), int(data.max())
+    if lo < 0 or hi >= size:
+        bad = lo if lo < 0 else hi
+        raise IndexOutOfRange(f"{op}: {what} {bad} is out of bounds: expected values in [0, {size})")
+
+
+def nll_loss(input: Tensor, target: Tensor, weight=None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """-input[n, target[n]] averaged over the targets that are not ``ignore_index``."""
+    return _nll(input, target, ignore_index, reduction, 0.0, "nll_loss")
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """-log softmax(input)[target], with optional label smoothing.
+
+    ``input`` is (N, C) or (N, C, d1, ...) logits; ``target`` holds class indices (N, d1, ...) or
+    class probabilities shaped like ``input``. With smoothing eps, the target distribution is
+    (1 - eps) on the true class plus eps / C on every class.
+    """
+    if weight is not None:
+        raise ValueError("cross_entropy: per-class weight is not supported by minigrad")
+    if input.ndim == 0:
+        raise ShapeError("cross_entropy: input must have at least one dimension (the classes)")
+    class_dim = 1 if input.ndim >= 2 else 0
+    logp = input.log_softmax(class_dim)
+    if target.is_floating_point():
+        if target.shape != input.shape:
+            raise ShapeError(
+                f"cross_entropy: probability targets must match the input's shape, got target "
+                f"{format_shape(target.shape)} and input {format_shape(input.shape)}"
+            )
+        n_classes = input.shape[class_dim]
+        target = target * (1.0 - label_smoothing) + label_smoothing / n_classes
+        loss = -(target * logp).sum(class_dim)
+        return _reduce(loss, reduction, "cross_entropy")
+    return _nll(logp, target, ignore_index, reduction, label_smoothing, "cross_entropy")
+
+
+def _nll(logp: Tensor, target: Tensor, ignore_index, reduction, smoothing, op) -> Tensor:
+    """The shared core of nll_loss and cross_entropy over log-probabilities ``logp``."""
+    if target.dtype is not dtypes.int64:
+        raise DTypeError(
+            f"{op}: expected target of dtype int64 (class indices) but got {target.dtype}; use "
+            f"target.long(), or float targets of the input's shape for class probabilities"
+        )
+    class_dim = 1 if logp.ndim >= 2 else 0
+    expected = logp.shape[:class_dim] + logp.shape[class_dim + 1 :]
+    if target.shape != expected:
+        raise ShapeError(
+            f"{op}: expected target of shape {format_shape(expected)} for input of shape "
+            f"{format_shape(logp.shape)}, got {format_shape(target.shape)}"
+        )
+    n_classes = logp.shape[class_dim]
+    _check_range(target, n_classes, op, "Target", ignore=ignore_index)
+    valid = target != ignore_index
+    safe_target = target.masked_fill(~valid, 0)
+    picked = logp.gather(class_dim, safe_target.unsqueeze(class_dim)).squeeze(class_dim)
+    loss = -picked
+    if smoothing:
+        loss = loss * (1.0 - smoothing) - logp.mean(class_dim) * smoothing
+    loss = loss.masked_fill(~valid, 0.0)
+    if reduction == "mean":
+        return loss.sum() / valid.sum().to(loss.dtype)
+    return _reduce(loss, reduction, op)
+
+
+def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """(input - target)^2, averaged or summed."""
+    if input.shape != target.shape:
+        raise ShapeError(
+            f"mse_loss: input {format_shape(input.shape)} and target {format_shape(target.shape)} "
+            f"must have the same shape (minigrad does not broadcast losses silently)"
+        )
+    diff = input - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
+                                 dropout_p: float = 0.0, is_causal: bool = False,
+                                 scale: float | None = None) -> Tensor:
+    """softmax(Q K^T * scale + mask) V over (..., L, E) queries and (..., S, E) keys.
+
+    ``attn_mask`` is boolean (True = may attend) or a float mask added to the scores; both
+    broadcast to (..., L, S). ``is_causal`` lets query i attend to keys 0..i. ``scale``
+    defaults to 1 / sqrt(E).
+    """
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ShapeError(
+            f"scaled_dot_product_attention: query {format_shape(query.shape)}, key "
+            f"{format_shape(key.shape)} and value {format_shape(value.shape)} do not fit: need "
+            f"query[-1] == key[-1] and key[-2] == value[-2]"
+        )
+    if is_causal and attn_mask is not None:
+        raise ValueError("scaled_dot_product_attention: pass either attn_mask or is_causal, not both")
+    L, S = query.shape[-2], key.shape[-2]
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query @ key.mT) * scale
+    if is_causal:
+        attn_mask = causal_mask_like(scores, L, S)
+    if attn_mask is not None:
+        scores = apply_attention_mask(scores, attn_mask, "scaled_dot_product_attention")
+    weights = scores.softmax(-1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    return weights @ value
+
+
+def causal_mask_like(ref: Tensor, L: int, S: int) -> Tensor:
+    """Boolean (L, S) mask, True on and below the diagonal, on ``ref``'s device."""
+    return Tensor._make(ref._xp.tri(L, S, 0, dtype=bool), ref.device)
+
+
+def apply_attention_mask(scores: Tensor, mask: Tensor, op: str) -> Tensor:
+    """Scores with a boolean mask (False -> -inf) or a float mask (added) applied."""
+    if not isinstance(mask, Tensor):
+        raise DTypeError(f"{op}: attn_mask must be a Tensor, got {type(mask).__name__}")
+    try:
+        fits = broadcast_shapes(mask.shape, scores.shape, op=op) == scores.shape
+    except ShapeError:
+        fits = False
+    if not fits:
+        raise ShapeError(
+            f"{op}: attn_mask of shape {format_shape(mask.shape)} cannot be broadcast to the "
+            f"attention scores of shape {format_shape(scores.shape)} (batch..., queries, keys)"
+        )
+    if mask.dtype is dtypes.bool_:
+        return where(mask, scores, float("-inf"))
+    if not mask.is_floating_point():
+        raise DTypeError(f"{op}: attn_mask must be bool or floating point, got {mask.dtype}")
+    return scores + mask.to(scores.dtype)

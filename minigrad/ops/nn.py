@@ -1,0 +1,110 @@
+"""Fused ops for neural networks: one graph node each, with a hand-derived backward.
+
+Each could be composed from primitives (the transformer package shows softmax that way, for
+teaching); fusing them halves the work of the backward pass and keeps graphs readable. The
+backward formulas are still written in Tensor ops, so they have gradients of their own.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..autograd.function import Function
+
+
+class Softmax(Function):
+    """y = exp(x - max) / sum(exp(x - max)) along dim.   dx = y * (dy - sum(dy * y))"""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        xp = ctx.xp
+        ctx.save(dim)
+        e = xp.exp(x - xp.max(x, axis=dim, keepdims=True))
+        e /= xp.sum(e, axis=dim, keepdims=True)
+        return e
+
+    @staticmethod
+    def backward(ctx, g):
+        (dim,) = ctx.saved
+        y = ctx.output()
+        return (y * (g - (g * y).sum(dim=dim, keepdim=True)),)
+
+
+class LogSoftmax(Function):
+    """y = x - max - log(sum(exp(x - max))) along dim.   dx = dy - exp(y) * sum(dy)"""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        xp = ctx.xp
+        ctx.save(dim)
+        shifted = x - xp.max(x, axis=dim, keepdims=True)
+        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
+
+    @staticmethod
+    def backward(ctx, g):
+        (dim,) = ctx.saved
+        y = ctx.output()
+        return (g - y.exp() * g.sum(dim=dim, keepdim=True),)
+
+
+class Normalize(Function):
+    """The core of layer norm: y = (x - mean) * rstd, rstd = 1 / sqrt(var + eps), over dims.
+
+    dx = rstd * (dy - mean(dy) - y * mean(dy * y))
+    """
+
+    @staticmethod
+    def forward(ctx, x, dims, eps):
+        xp = ctx.xp
+        centred = x - xp.mean(x, axis=dims, keepdims=True)
+        rstd = 1.0 / xp.sqrt(xp.mean(centred * centred, axis=dims, keepdims=True) + eps)
+        ctx.save(dims, eps, rstd)
+        return centred * rstd
+
+    @staticmethod
+    def backward(ctx, g):
+        dims, eps, rstd = ctx.saved
+        (x,) = ctx.saved_inputs()
+        y = ctx.output()
+        rstd = ctx.intermediate(rstd, lambda: (x.var(dims, correction=0, keepdim=True) + eps).rsqrt())
+        mean_g = g.mean(dims, keepdim=True)
+        mean_gy = (g * y).mean(dims, keepdim=True)
+        return (rstd * (g - mean_g - y * mean_gy),)
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_TANH_SCALE = math.sqrt(2.0 / math.pi)
+_TANH_CUBIC = 0.044715
+
+
+class Gelu(Function):
+    """y = x * Phi(x), Phi the standard normal CDF.   dx = dy * (Phi(x) + x * phi(x))
+
+    ``approximate="tanh"`` uses Phi(x) ~ (1 + tanh(s (x + 0.044715 x^3))) / 2, s = sqrt(2/pi),
+    and its exact derivative  dx = dy * ((1 + t) / 2 + x (1 - t^2) s (1 + 3 * 0.044715 x^2) / 2).
+    """
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        xp = ctx.xp
+        if approximate == "tanh":
+            inner = _TANH_SCALE * (x + _TANH_CUBIC * x * x * x)
+            t = xp.tanh(inner)
+            ctx.save(approximate, t)
+            return 0.5 * x * (1.0 + t)
+        cdf = 0.5 * (1.0 + ctx.backend.erf(x * _SQRT_HALF)).astype(x.dtype, copy=False)
+        ctx.save(approximate, cdf)
+        return x * cdf
+
+    @staticmethod
+    def backward(ctx, g):
+        approximate, saved = ctx.saved
+        (x,) = ctx.saved_inputs()
+        if approximate == "tanh":
+            t = ctx.intermediate(saved, lambda: (_TANH_SCALE * (x + _TANH_CUBIC * x * x * x)).tanh())
+            slope = _TANH_SCALE * (1.0 + 3.0 * _TANH_CUBIC * x * x)
+            return (g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * slope),)
+        cdf = ctx.intermediate(saved, lambda: 0.5 * (1.0 + (x * _SQRT_HALF).erf()))
+        pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
+        return (g * (cdf + x * pdf),)
