@@ -1,12 +1,12 @@
 """minigrad: n-d tensors with reverse-mode autograd, following PyTorch's names and semantics.
 
-    import minigrad as torch
-    x = torch.randn(3, 4, requires_grad=True)
-    (x.softmax(-1) * x).sum().backward()
-    x.grad
+import minigrad as torch
+x = torch.randn(3, 4, requires_grad=True)
+(x.softmax(-1) * x).sum().backward()
+x.grad
 """
 
-from . import dtypes
+from . import autograd, cuda, dtypes  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device, cuda_available
 from .backend import device as device
@@ -54,6 +54,5 @@ from .errors import (
 from .functions import *  # noqa: F403  (torch.exp, torch.matmul, torch.softmax, ...)
 from .functions import __all__ as _function_names
 from .tensor import Tensor, cat, stack, where
-from . import autograd, cuda  # noqa: E402
 
 __version__ = "0.1.0"

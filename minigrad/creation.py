@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 from . import dtypes
-from .backend import CPU, _BACKENDS, device as as_device
+from .backend import _BACKENDS, CPU
+from .backend import device as as_device
 from .errors import DTypeError, ShapeError
 from .tensor import Tensor, _shape_arg
 
@@ -28,8 +29,10 @@ def from_numpy(array) -> Tensor:
 def _new(array_fn, size, dtype, device, requires_grad, float_default=True) -> Tensor:
     """Run ``array_fn(xp, shape, np_dtype)`` on the device's backend and wrap the result."""
     dev = as_device(device) if device is not None else CPU
-    d = dtypes.to_dtype(dtype) if dtype is not None else (
-        dtypes.get_default_dtype() if float_default else dtypes.int64
+    d = (
+        dtypes.to_dtype(dtype)
+        if dtype is not None
+        else (dtypes.get_default_dtype() if float_default else dtypes.int64)
     )
     shape = _shape_arg(size)
     if any(n < 0 for n in shape):
@@ -54,7 +57,9 @@ def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
     if dtype is None and not isinstance(fill_value, float):
         dtype = dtypes.bool_ if isinstance(fill_value, bool) else dtypes.int64
-    return _new(lambda b, s, d: b.xp.full(s, fill_value, dtype=d), (size,), dtype, device, requires_grad)
+    return _new(
+        lambda b, s, d: b.xp.full(s, fill_value, dtype=d), (size,), dtype, device, requires_grad
+    )
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -72,12 +77,18 @@ def randint(low, high=None, size=None, dtype=None, device=None) -> Tensor:
     if size is None:
         low, high, size = 0, low, high
     if high is None or size is None:
-        raise TypeError("randint() needs high and size: randint(low, high, size) or randint(high, size)")
+        raise TypeError(
+            "randint() needs high and size: randint(low, high, size) or randint(high, size)"
+        )
     if high <= low:
         raise ValueError(f"randint(): expected low < high, but got low={low} and high={high}")
     return _new(
         lambda b, s, d: b.integers(low, high, s).astype(d, copy=False),
-        (tuple(size),), dtype, device, False, float_default=False,
+        (tuple(size),),
+        dtype,
+        device,
+        False,
+        float_default=False,
     )
 
 
@@ -104,7 +115,9 @@ def multinomial(probs: Tensor, num_samples: int, replacement: bool = False) -> T
         )
     p = rows.detach().double()
     if bool((p < 0).any()) or not bool(p.isfinite().all()) or bool((p.sum(-1) <= 0).any()):
-        raise ValueError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+        raise ValueError(
+            "multinomial: probability tensor contains either `inf`, `nan` or element < 0"
+        )
     backend = p.device.backend
     if replacement:
         cdf = p.cumsum(-1)
@@ -121,11 +134,15 @@ def multinomial(probs: Tensor, num_samples: int, replacement: bool = False) -> T
 
 
 def zeros_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return zeros(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+    return zeros(
+        t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad
+    )
 
 
 def ones_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return ones(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+    return ones(
+        t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad
+    )
 
 
 def empty_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -133,16 +150,25 @@ def empty_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tenso
 
 
 def full_like(t: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device,
-                requires_grad=requires_grad)
+    return full(
+        t.shape,
+        fill_value,
+        dtype=dtype or t.dtype,
+        device=device or t.device,
+        requires_grad=requires_grad,
+    )
 
 
 def rand_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return rand(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+    return rand(
+        t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad
+    )
 
 
 def randn_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return randn(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+    return randn(
+        t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad
+    )
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -157,7 +183,10 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     count = max(0, math.ceil((end - start) / step))
     return _new(
         lambda b, s, d: (b.xp.arange(count, dtype="float64") * step + start).astype(d),
-        (), dtype, device, requires_grad,
+        (),
+        dtype,
+        device,
+        requires_grad,
     )
 
 
@@ -166,7 +195,10 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) ->
         raise ValueError("linspace(): number of steps must be non-negative")
     return _new(
         lambda b, s, d: b.xp.linspace(start, end, steps, dtype="float64").astype(d),
-        (), dtype, device, requires_grad,
+        (),
+        dtype,
+        device,
+        requires_grad,
     )
 
 

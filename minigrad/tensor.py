@@ -14,10 +14,11 @@ from collections import namedtuple
 import numpy as np
 
 from . import dtypes
-from .autograd import engine
+from .autograd import engine, function
 from .autograd.function import VersionCounter
 from .autograd.grad_mode import STATE
-from .backend import CPU, Device, device as as_device
+from .backend import CPU, Device
+from .backend import device as as_device
 from .errors import (
     AutogradError,
     DTypeError,
@@ -55,8 +56,10 @@ class Tensor:
     __array_priority__ = 1000  # NumPy scalars defer to our reflected operators (np.float32(2) * t)
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
-        dev = as_device(device) if device is not None else (
-            data._device if isinstance(data, Tensor) else CPU
+        dev = (
+            as_device(device)
+            if device is not None
+            else (data._device if isinstance(data, Tensor) else CPU)
         )
         self._data = _to_array(data, dtype, dev)
         self._device = dev
@@ -222,9 +225,7 @@ class Tensor:
 
     def item(self):
         if self.numel() != 1:
-            raise ShapeError(
-                f"a Tensor with {self.numel()} elements cannot be converted to Scalar"
-            )
+            raise ShapeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
         return self._device.backend.to_numpy(self._data).reshape(()).item()
 
     def tolist(self):
@@ -238,14 +239,14 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self.numel() != 1:
-            raise ShapeError(
-                f"Boolean value of Tensor with {self.numel()} elements is ambiguous"
-            )
+            raise ShapeError(f"Boolean value of Tensor with {self.numel()} elements is ambiguous")
         return builtins.bool(self.item())
 
     def __index__(self) -> int:
         if self.dtype is not dtypes.int64 or self.numel() != 1:
-            raise DTypeError("only integer tensors of a single element can be converted to an index")
+            raise DTypeError(
+                "only integer tensors of a single element can be converted to an index"
+            )
         return int(self.item())
 
     def to(self, *args, **kwargs) -> Tensor:
@@ -290,7 +291,9 @@ class Tensor:
         return self.to("cpu")
 
     def cuda(self, device=None) -> Tensor:
-        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+        return self.to(
+            "cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device
+        )
 
     def clone(self) -> Tensor:
         """A copy with its own memory; gradients flow back to the original."""
@@ -305,8 +308,8 @@ class Tensor:
     # ---- construction helpers ------------------------------------------------------------------
     def _like(self, value, dtype=None) -> Tensor:
         """A constant tensor of ``value`` on this tensor's device (a Python scalar or array)."""
-        dtype = dtype or self.dtype
-        return Tensor._make(self._device.backend.asarray(value, dtype.np), self._device)
+        np_dtype = self._data.dtype if dtype is None else dtype.np
+        return Tensor._make(self._device.backend.asarray(value, np_dtype), self._device)
 
     def new_tensor(self, data, dtype=None) -> Tensor:
         return Tensor(data, dtype=dtype or self.dtype, device=self._device)
@@ -318,7 +321,9 @@ class Tensor:
         return self._like(self._xp.ones(_shape_arg(size), (dtype or self.dtype).np), dtype)
 
     def new_full(self, size, fill_value, dtype=None) -> Tensor:
-        return self._like(self._xp.full(_shape_arg((size,)), fill_value, (dtype or self.dtype).np), dtype)
+        return self._like(
+            self._xp.full(_shape_arg((size,)), fill_value, (dtype or self.dtype).np), dtype
+        )
 
     def new_empty(self, *size, dtype=None) -> Tensor:
         return self.new_zeros(*size, dtype=dtype)
@@ -535,7 +540,9 @@ class Tensor:
         return Tensor._make(self._xp.any(self._data, axis=axes, keepdims=keepdim), self._device)
 
     def equal(self, other: Tensor) -> bool:
-        return self.shape == other.shape and builtins.bool(self._xp.array_equal(self._data, other._data))
+        return self.shape == other.shape and builtins.bool(
+            self._xp.array_equal(self._data, other._data)
+        )
 
     def allclose(self, other: Tensor, rtol=1e-5, atol=1e-8) -> bool:
         return builtins.bool(self._xp.allclose(self._data, other._data, rtol=rtol, atol=atol))
@@ -577,7 +584,9 @@ class Tensor:
 
     def _reduce_dims(self, dim, op: str) -> tuple[int, ...]:
         if self.numel() == 0:
-            raise ShapeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0")
+            raise ShapeError(
+                f"{op}(): Expected reduction dim to be specified for input.numel() == 0"
+            )
         return normalize_dims(dim, self.ndim, op)
 
     def max(self, dim=None, keepdim=False):
@@ -612,7 +621,9 @@ class Tensor:
 
     def _arg_extreme(self, fn, dim, keepdim, op) -> Tensor:
         if self.numel() == 0:
-            raise ShapeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0")
+            raise ShapeError(
+                f"{op}(): Expected reduction dim to be specified for input.numel() == 0"
+            )
         if dim is None:
             out = fn(self._data.reshape(-1)).astype(np.int64)
             if keepdim:
@@ -643,7 +654,9 @@ class Tensor:
         d = normalize_dim(dim, self.ndim, "topk")
         size = self.shape[d] if self.ndim else 1
         if not 0 <= k <= size:
-            raise IndexOutOfRange(f"topk: selected index k={k} out of range for dimension of size {size}")
+            raise IndexOutOfRange(
+                f"topk: selected index k={k} out of range for dimension of size {size}"
+            )
         values, indices = self.sort(d, descending=largest)
         return values_indices(values.narrow(d, 0, k), indices.narrow(d, 0, k))
 
@@ -656,7 +669,9 @@ class Tensor:
         return out if keepdim else out.squeeze(dims)
 
     def softmax(self, dim) -> Tensor:
-        return nn.Softmax.apply(self._floating("softmax"), dim=normalize_dim(dim, self.ndim, "softmax"))
+        return nn.Softmax.apply(
+            self._floating("softmax"), dim=normalize_dim(dim, self.ndim, "softmax")
+        )
 
     def log_softmax(self, dim) -> Tensor:
         return nn.LogSoftmax.apply(
@@ -704,7 +719,9 @@ class Tensor:
         end = normalize_dim(end_dim, self.ndim, "flatten")
         if start > end:
             raise ShapeError("flatten() has invalid args: start_dim cannot come after end_dim")
-        shape = self.shape[:start] + (math.prod(self.shape[start : end + 1]),) + self.shape[end + 1 :]
+        shape = (
+            self.shape[:start] + (math.prod(self.shape[start : end + 1]),) + self.shape[end + 1 :]
+        )
         return self.reshape(shape)
 
     def unflatten(self, dim, sizes) -> Tensor:
@@ -750,7 +767,9 @@ class Tensor:
     @property
     def mT(self) -> Tensor:
         if self.ndim < 2:
-            raise ShapeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
+            raise ShapeError(
+                f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor."
+            )
         return self.transpose(-2, -1)
 
     def squeeze(self, dim=None) -> Tensor:
@@ -900,7 +919,11 @@ class Tensor:
                 f"gather(): Index tensor must have the same number of dimensions as input tensor "
                 f"(index {format_shape(index.shape)}, input {format_shape(self.shape)})"
             )
-        grids = list(self._xp.meshgrid(*[self._xp.arange(n) for n in index.shape], indexing="ij", sparse=True))
+        grids = list(
+            self._xp.meshgrid(
+                *[self._xp.arange(n) for n in index.shape], indexing="ij", sparse=True
+            )
+        )
         grids[d] = index._data
         return self[tuple(Tensor._make(g, self._device) for g in grids)]
 
@@ -924,7 +947,9 @@ class Tensor:
 
     def _triangle(self, diagonal, lower) -> Tensor:
         if self.ndim < 2:
-            raise ShapeError(f"{'tril' if lower else 'triu'}: input tensor must have at least 2 dimensions")
+            raise ShapeError(
+                f"{'tril' if lower else 'triu'}: input tensor must have at least 2 dimensions"
+            )
         rows, cols = self.shape[-2:]
         xp = self._xp
         keep = xp.tri(rows, cols, diagonal, dtype=bool)
@@ -939,8 +964,10 @@ class Tensor:
             other = Tensor(other, device=self._device)
         a, b = _promote(self, other)
         if a.ndim == 0 or b.ndim == 0:
-            raise ShapeError("matmul: both arguments to matmul need to be at least 1D, but they are "
-                             f"{a.ndim}D and {b.ndim}D")
+            raise ShapeError(
+                "matmul: both arguments to matmul need to be at least 1D, but they are "
+                f"{a.ndim}D and {b.ndim}D"
+            )
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
         b2 = b.unsqueeze(-1) if b.ndim == 1 else b
         if a2.shape[-1] != b2.shape[-2]:
@@ -1050,6 +1077,9 @@ class Tensor:
     __itruediv__ = div_
 
 
+function._tensor_type = Tensor
+
+
 # ---- module-level ops (torch.where, torch.cat, ...) -----------------------------------------------
 def where(condition, input, other) -> Tensor:
     """``input`` where ``condition`` is True, else ``other``; all three broadcast together."""
@@ -1057,7 +1087,9 @@ def where(condition, input, other) -> Tensor:
     if not isinstance(condition, Tensor):
         condition = ref._like(condition, dtypes.bool_)
     if condition.dtype is not dtypes.bool_:
-        raise DTypeError(f"where: expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}")
+        raise DTypeError(
+            f"where: expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}"
+        )
     a, b = _promote(input, other, ref)
     try:
         return ew.Where.apply(condition, a, b)
@@ -1160,7 +1192,9 @@ def _to_array(data, dtype, device: Device):
             try:
                 host = np.asarray(data)
             except ValueError as exc:
-                raise ShapeError(f"tensor(): could not build a tensor from {type(data).__name__}: {exc}") from None
+                raise ShapeError(
+                    f"tensor(): could not build a tensor from {type(data).__name__}: {exc}"
+                ) from None
         if host.dtype == object:
             raise DTypeError(f"tensor(): could not infer dtype of {type(data).__name__}")
         target = dtypes.from_numpy(host.dtype)
@@ -1177,6 +1211,11 @@ _OPERAND_TYPES = (Tensor, int, builtins.float, builtins.bool, np.generic, np.nda
 
 def _promote(a, b, ref=None):
     """Both operands as tensors of the dtype PyTorch's promotion gives."""
+    # the common case first: a floating tensor and a Python number keep the tensor's dtype
+    if type(b) in (builtins.float, int) and isinstance(a, Tensor) and a._data.dtype.kind == "f":
+        return a, a._like(b)
+    if type(a) in (builtins.float, int) and isinstance(b, Tensor) and b._data.dtype.kind == "f":
+        return b._like(a), b
     if ref is None:
         ref = a if isinstance(a, Tensor) else b
     if isinstance(a, (list, np.ndarray)):
@@ -1226,7 +1265,6 @@ def _infer_shape(shape, numel, op, old_shape) -> tuple[int, ...]:
 def _to_raw_index(index, x: Tensor):
     """Translate an index into backend terms: tensors and lists become arrays, floats are refused."""
     parts = index if isinstance(index, tuple) else (index,)
-    xp = x._xp
     out = []
     for p in parts:
         if isinstance(p, Tensor):
@@ -1243,7 +1281,9 @@ def _to_raw_index(index, x: Tensor):
         elif isinstance(p, (list, np.ndarray)):
             arr = np.asarray(p)
             if arr.dtype.kind not in "iub" and arr.size:
-                raise DTypeError(f"tensors used as indices must be integers or booleans, got {arr.dtype}")
+                raise DTypeError(
+                    f"tensors used as indices must be integers or booleans, got {arr.dtype}"
+                )
             out.append(x._device.backend.asarray(arr, arr.dtype if arr.size else np.int64))
         elif isinstance(p, (builtins.float, np.floating)):
             raise DTypeError(
@@ -1259,9 +1299,13 @@ def _to_raw_index(index, x: Tensor):
 
 def _describe_index(index) -> str:
     parts = index if isinstance(index, tuple) else (index,)
-    return "[" + ", ".join(
-        f"array{format_shape(p.shape)}" if hasattr(p, "shape") else repr(p) for p in parts
-    ) + "]"
+    return (
+        "["
+        + ", ".join(
+            f"array{format_shape(p.shape)}" if hasattr(p, "shape") else repr(p) for p in parts
+        )
+        + "]"
+    )
 
 
 def _check_mask(mask, x: Tensor, op: str) -> None:
@@ -1281,7 +1325,9 @@ def _format_tensor(t: Tensor) -> str:
     if host.dtype.kind == "f":
         finite = host[np.isfinite(host)]
         whole = finite.size == 0 or bool(np.all(finite == np.round(finite)))
-        large = finite.size and (np.abs(finite).max() >= 1e8 or 0 < np.abs(finite[finite != 0]).min(initial=1) < 1e-4)
+        large = finite.size and (
+            np.abs(finite).max() >= 1e8 or 0 < np.abs(finite[finite != 0]).min(initial=1) < 1e-4
+        )
         if large:
             fmt = "{:.4e}".format
         elif whole:

@@ -39,8 +39,10 @@ def is_anomaly_enabled() -> bool:
 
 def anomaly_error(node, index: int) -> AutogradError:
     """The error for a non-finite gradient that ``node`` sent to its input ``index``."""
-    where = "".join(traceback.format_list(node.trace[-4:])) if node.trace else (
-        "  (not recorded: the forward ran outside detect_anomaly)\n"
+    where = (
+        "".join(traceback.format_list(node.trace[-4:]))
+        if node.trace
+        else ("  (not recorded: the forward ran outside detect_anomaly)\n")
     )
     return AutogradError(
         f"Function '{node.name}' returned nan or inf values in its {index}th output (the gradient "

@@ -44,14 +44,17 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     _run(roots, retain_graph, create_graph, targets, accumulate=True)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
+def grad(
+    outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False
+):
     """Return d(outputs)/d(inputs) as a tuple, without touching any ``.grad``."""
     roots = _roots(outputs, grad_outputs, "grad")
     inputs = _as_tuple(inputs)
     for i, t in enumerate(inputs):
         if not t.requires_grad:
-            raise AutogradError(f"grad: input {i} (shape {format_shape(t.shape)}) does not require grad")
+            raise AutogradError(
+                f"grad: input {i} (shape {format_shape(t.shape)}) does not require grad"
+            )
     if retain_graph is None:
         retain_graph = create_graph
     found = _run(roots, retain_graph, create_graph, inputs, accumulate=False)
@@ -78,7 +81,11 @@ def _roots(tensors, grads, caller):
     from ..tensor import Tensor
 
     tensors = _as_tuple(tensors)
-    grads = [None] * len(tensors) if grads is None else list(_as_tuple(grads) if isinstance(grads, Tensor) else grads)
+    grads = (
+        [None] * len(tensors)
+        if grads is None
+        else list(_as_tuple(grads) if isinstance(grads, Tensor) else grads)
+    )
     if len(grads) != len(tensors):
         raise AutogradError(f"{caller}: got {len(tensors)} tensors but {len(grads)} gradients")
     roots = []

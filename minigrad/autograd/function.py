@@ -108,22 +108,18 @@ class Node:
 
     def output(self):
         """The op's output as a Tensor attached to this node (so that double backward sees it)."""
-        from ..tensor import Tensor
-
         self._check_alive()
         if self.out_version[0].value != self.out_version[1]:
             raise AutogradError(
                 f"one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: the output of {self.name} was changed after it was computed."
             )
-        return Tensor._make(self.out_data, self.inputs[0]._device, self, True)
+        return _tensor_type._make(self.out_data, self.inputs[0]._device, self, True)
 
     def constant(self, array):
         """Wrap an array saved by forward as a Tensor on this op's device (no gradient)."""
-        from ..tensor import Tensor
-
         self._check_alive()
-        return Tensor._make(array, self.inputs[0]._device, None, False)
+        return _tensor_type._make(array, self.inputs[0]._device, None, False)
 
     def intermediate(self, array, recompute):
         """A value forward computed on the way to its output, for use in backward.
@@ -165,21 +161,19 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **kwargs):
         """Run forward on the inputs' arrays and, when gradients are wanted, record the node."""
-        from ..tensor import Tensor
-
         device = inputs[0]._device
+        wants_grad = False
         for t in inputs:
             if t._device is not device:
                 raise DeviceError(
                     f"{cls.__name__}: Expected all tensors to be on the same device, but found at "
                     f"least two devices, {device} and {t._device}!"
                 )
+            wants_grad = wants_grad or t._requires_grad
         ctx = Node(cls, inputs, device.backend)
         out = cls.forward(ctx, *[t._data for t in inputs], **kwargs)
-        record = (
-            STATE.grad_enabled and cls.differentiable and any(t.requires_grad for t in inputs)
-        )
-        result = Tensor._make(out, device, ctx if record else None, record)
+        record = wants_grad and STATE.grad_enabled and cls.differentiable
+        result = _tensor_type._make(out, device, ctx if record else None, record)
         if cls.is_view:
             result._version = inputs[0]._version
         if record:
@@ -189,3 +183,8 @@ class Function:
             ctx.scope = STATE.scope
             ctx.trace = traceback.extract_stack()[:-2] if STATE.anomaly else None
         return result
+
+
+_tensor_type = (
+    None  # minigrad.tensor.Tensor; that module sets it when it loads (it imports this one)
+)

@@ -29,8 +29,18 @@ def _outputs(fn, inputs):
     return tuple(o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor))
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=None,
-              raise_exception=True, check_backward_reentrant=True, check_zero_cotangent=True) -> bool:
+def gradcheck(
+    fn,
+    inputs,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    fast_mode=False,
+    seed=None,
+    raise_exception=True,
+    check_backward_reentrant=True,
+    check_zero_cotangent=True,
+) -> bool:
     """True if ``fn``'s gradients at ``inputs`` match finite differences; else raise (or False).
 
     ``inputs`` is a tensor or a tuple of them; those with ``requires_grad`` are checked and must be
@@ -90,7 +100,9 @@ def _analytic_row(inputs, diff, out, cotangent):
     """One backward pass with the given cotangent: the gradients of every checked input."""
     from ..tensor import Tensor
 
-    g = Tensor._make(out.device.backend.asarray(cotangent.reshape(out.shape), out._data.dtype), out.device)
+    g = Tensor._make(
+        out.device.backend.asarray(cotangent.reshape(out.shape), out._data.dtype), out.device
+    )
     grads = autograd_grad(out, [inputs[i] for i in diff], g, retain_graph=True, allow_unused=True)
     return [np.zeros(inputs[i].shape) if gi is None else _host(gi) for i, gi in zip(diff, grads)]
 
@@ -137,7 +149,9 @@ def _check_projection(fn, inputs, diff, o_idx, out, eps, atol, rtol, rng):
         minus = _host(_outputs(fn, inputs)[o_idx]).reshape(-1)
         x._data[...] = original
         numeric = float(u @ (plus - minus) / (2 * eps))
-        _compare(np.array([analytic]), np.array([numeric]), atol, rtol, o_idx, i, "fast mode u^T J v")
+        _compare(
+            np.array([analytic]), np.array([numeric]), atol, rtol, o_idx, i, "fast mode u^T J v"
+        )
 
 
 def _check_reentrant(inputs, diff, o_idx, out, rng):
@@ -155,13 +169,20 @@ def _check_reentrant(inputs, diff, o_idx, out, rng):
 def _check_zero(inputs, diff, o_idx, out):
     for k, g in enumerate(_analytic_row(inputs, diff, out, np.zeros(out.numel()))):
         if np.any(g != 0):
-            raise GradcheckError(
-                f"a zero grad_output gave a nonzero gradient for input {diff[k]}"
-            )
+            raise GradcheckError(f"a zero grad_output gave a nonzero gradient for input {diff[k]}")
 
 
-def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False,
-                  seed=None, raise_exception=True) -> bool:
+def gradgradcheck(
+    fn,
+    inputs,
+    grad_outputs=None,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    fast_mode=False,
+    seed=None,
+    raise_exception=True,
+) -> bool:
     """gradcheck of the function that maps (inputs, cotangents) to ``fn``'s input gradients.
 
     That function is built with ``create_graph=True``, so this checks second derivatives. Random
@@ -176,7 +197,9 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     outputs = [o for o in _outputs(fn, inputs) if o.requires_grad]
     if grad_outputs is None:
         grad_outputs = tuple(
-            Tensor(rng.standard_normal(o.shape), dtype="float64", device=o.device, requires_grad=True)
+            Tensor(
+                rng.standard_normal(o.shape), dtype="float64", device=o.device, requires_grad=True
+            )
             for o in outputs
         )
     grad_outputs = tuple(_as_tuple(grad_outputs))
@@ -187,6 +210,14 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         grads = autograd_grad(outs, [xs[i] for i in diff], gs, create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
-    return gradcheck(first_derivatives, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
-                     fast_mode=fast_mode, seed=seed, raise_exception=raise_exception,
-                     check_zero_cotangent=False)
+    return gradcheck(
+        first_derivatives,
+        inputs + grad_outputs,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        fast_mode=fast_mode,
+        seed=seed,
+        raise_exception=raise_exception,
+        check_zero_cotangent=False,
+    )

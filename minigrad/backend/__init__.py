@@ -10,12 +10,12 @@ A ``Device`` names where a tensor lives (``cpu``, ``cuda:0``) and carries its ba
 
 from __future__ import annotations
 
+from ..errors import DeviceError
 from .base import Backend
 from .numpy_backend import NumpyBackend
-from ..errors import DeviceError
 
 _BACKENDS: dict[str, Backend] = {"cpu": NumpyBackend()}
-_DEVICES: dict[str, "Device"] = {}
+_DEVICES: dict[str, Device] = {}
 
 
 class Device:
@@ -29,7 +29,11 @@ class Device:
         self.backend = backend
 
     def __repr__(self) -> str:
-        return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
+        return (
+            f"device(type='{self.type}'"
+            + ("" if self.index is None else f", index={self.index}")
+            + ")"
+        )
 
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"

@@ -5,9 +5,7 @@ from __future__ import annotations
 from ..errors import DeviceError
 from .base import Backend
 
-_INSTALL_HINT = (
-    'install CuPy with `pip install -e ".[gpu]"` (cupy-cuda12x; use cupy-cuda13x for a CUDA 13 driver)'
-)
+_INSTALL_HINT = 'install CuPy with `pip install -e ".[gpu]"` (cupy-cuda12x; use cupy-cuda13x for a CUDA 13 driver)'
 
 
 def load_cupy_backend() -> Backend:
@@ -15,11 +13,15 @@ def load_cupy_backend() -> Backend:
     try:
         import cupy
     except ImportError:
-        raise DeviceError(f"device 'cuda' needs CuPy, which is not installed: {_INSTALL_HINT}") from None
+        raise DeviceError(
+            f"device 'cuda' needs CuPy, which is not installed: {_INSTALL_HINT}"
+        ) from None
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:  # CuPy raises its own CUDARuntimeError when no driver is present
-        raise DeviceError(f"device 'cuda': CuPy is installed but no CUDA GPU is usable ({exc})") from None
+        raise DeviceError(
+            f"device 'cuda': CuPy is installed but no CUDA GPU is usable ({exc})"
+        ) from None
     if count == 0:
         raise DeviceError("device 'cuda': CuPy is installed but no CUDA GPU was found")
     return CupyBackend(cupy)
@@ -65,4 +67,6 @@ class CupyBackend(Backend):
         raise DeviceError("saving the RNG state of device 'cuda' is not supported; reseed instead")
 
     def set_rng_state(self, state: dict) -> None:
-        raise DeviceError("restoring the RNG state of device 'cuda' is not supported; reseed instead")
+        raise DeviceError(
+            "restoring the RNG state of device 'cuda' is not supported; reseed instead"
+        )

@@ -58,9 +58,13 @@ def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     return (input if dtype is None else input.to(dtype)).log_softmax(dim)
 
 
-def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    input: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5
+) -> Tensor:
     """(x - mean) / sqrt(var + eps) * weight + bias, statistics over the last len(normalized_shape) dims."""
-    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    normalized_shape = (
+        (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    )
     k = len(normalized_shape)
     if input.shape[input.ndim - k :] != normalized_shape or k > input.ndim:
         raise ShapeError(
@@ -112,7 +116,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         num_classes = int(tensor.max().item()) + 1 if tensor.numel() else 0
     _check_range(tensor, num_classes, "one_hot", "class values")
     xp = tensor._xp
-    return Tensor._make((tensor._data[..., None] == xp.arange(num_classes)).astype("int64"), tensor.device)
+    return Tensor._make(
+        (tensor._data[..., None] == xp.arange(num_classes)).astype("int64"), tensor.device
+    )
 
 
 def _check_range(index: Tensor, size: int, op: str, what: str, ignore=None) -> None:
@@ -125,17 +131,26 @@ def _check_range(index: Tensor, size: int, op: str, what: str, ignore=None) -> N
     lo, hi = int(data.min()), int(data.max())
     if lo < 0 or hi >= size:
         bad = lo if lo < 0 else hi
-        raise IndexOutOfRange(f"{op}: {what} {bad} is out of bounds: expected values in [0, {size})")
+        raise IndexOutOfRange(
+            f"{op}: {what} {bad} is out of bounds: expected values in [0, {size})"
+        )
 
 
-def nll_loss(input: Tensor, target: Tensor, weight=None, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Tensor, target: Tensor, weight=None, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
     """-input[n, target[n]] averaged over the targets that are not ``ignore_index``."""
     return _nll(input, target, ignore_index, reduction, 0.0, "nll_loss")
 
 
-def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int = -100,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight=None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """-log softmax(input)[target], with optional label smoothing.
 
     ``input`` is (N, C) or (N, C, d1, ...) logits; ``target`` holds class indices (N, d1, ...) or
@@ -210,9 +225,15 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     return _reduce(diff * diff, reduction, "mse_loss")
 
 
-def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
-                                 dropout_p: float = 0.0, is_causal: bool = False,
-                                 scale: float | None = None) -> Tensor:
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask=None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+) -> Tensor:
     """softmax(Q K^T * scale + mask) V over (..., L, E) queries and (..., S, E) keys.
 
     ``attn_mask`` is boolean (True = may attend) or a float mask added to the scores; both
@@ -226,7 +247,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
             f"query[-1] == key[-1] and key[-2] == value[-2]"
         )
     if is_causal and attn_mask is not None:
-        raise ValueError("scaled_dot_product_attention: pass either attn_mask or is_causal, not both")
+        raise ValueError(
+            "scaled_dot_product_attention: pass either attn_mask or is_causal, not both"
+        )
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query @ key.mT) * scale

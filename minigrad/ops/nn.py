@@ -66,7 +66,9 @@ class Normalize(Function):
         dims, eps, rstd = ctx.saved
         (x,) = ctx.saved_inputs()
         y = ctx.output()
-        rstd = ctx.intermediate(rstd, lambda: (x.var(dims, correction=0, keepdim=True) + eps).rsqrt())
+        rstd = ctx.intermediate(
+            rstd, lambda: (x.var(dims, correction=0, keepdim=True) + eps).rsqrt()
+        )
         mean_g = g.mean(dims, keepdim=True)
         mean_gy = (g * y).mean(dims, keepdim=True)
         return (rstd * (g - mean_g - y * mean_gy),)
@@ -102,7 +104,9 @@ class Gelu(Function):
         approximate, saved = ctx.saved
         (x,) = ctx.saved_inputs()
         if approximate == "tanh":
-            t = ctx.intermediate(saved, lambda: (_TANH_SCALE * (x + _TANH_CUBIC * x * x * x)).tanh())
+            t = ctx.intermediate(
+                saved, lambda: (_TANH_SCALE * (x + _TANH_CUBIC * x * x * x)).tanh()
+            )
             slope = _TANH_SCALE * (1.0 + 3.0 * _TANH_CUBIC * x * x)
             return (g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * slope),)
         cdf = ctx.intermediate(saved, lambda: 0.5 * (1.0 + (x * _SQRT_HALF).erf()))
