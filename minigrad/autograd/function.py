@@ -55,6 +55,7 @@ class Node:
         "saved",
         "versions",
         "out_data",
+        "out_meta",
         "out_version",
         "scope",
         "trace",
@@ -179,6 +180,7 @@ class Function:
         if record:
             ctx.versions = tuple(t._version.value for t in inputs)
             ctx.out_data = out
+            ctx.out_meta = (out.shape, out.dtype)  # kept after release(), for graph drawing
             ctx.out_version = (result._version, result._version.value)
             ctx.scope = STATE.scope
             ctx.trace = traceback.extract_stack()[:-2] if STATE.anomaly else None
