@@ -41,6 +41,7 @@ from .dtypes import double, float32, float64, get_default_dtype, int64, long, se
 from .dtypes import dtype as dtype
 from .dtypes import float as float  # noqa: A001  (torch.float)
 from .errors import (
+    ArgumentError,
     AutogradError,
     CheckpointError,
     DeviceError,

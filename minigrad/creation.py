@@ -7,7 +7,7 @@ import math
 from . import dtypes
 from .backend import _BACKENDS, CPU
 from .backend import device as as_device
-from .errors import DTypeError, ShapeError
+from .errors import ArgumentError, DTypeError, ShapeError
 from .tensor import Tensor, _shape_arg
 
 
@@ -81,7 +81,7 @@ def randint(low, high=None, size=None, dtype=None, device=None) -> Tensor:
             "randint() needs high and size: randint(low, high, size) or randint(high, size)"
         )
     if high <= low:
-        raise ValueError(f"randint(): expected low < high, but got low={low} and high={high}")
+        raise ArgumentError(f"randint(): expected low < high, but got low={low} and high={high}")
     return _new(
         lambda b, s, d: b.integers(low, high, s).astype(d, copy=False),
         (tuple(size),),
@@ -109,14 +109,18 @@ def multinomial(probs: Tensor, num_samples: int, replacement: bool = False) -> T
     rows = probs.reshape(1, -1) if probs.ndim == 1 else probs
     n_cat = rows.shape[-1]
     if not replacement and num_samples > n_cat:
-        raise ValueError(
+        raise ArgumentError(
             f"multinomial: cannot sample n_sample ({num_samples}) > prob_dist.size(-1) ({n_cat}) "
             f"samples without replacement"
         )
     p = rows.detach().double()
-    if bool((p < 0).any()) or not bool(p.isfinite().all()) or bool((p.sum(-1) <= 0).any()):
-        raise ValueError(
+    if bool((p < 0).any()) or not bool(p.isfinite().all()):
+        raise ArgumentError(
             "multinomial: probability tensor contains either `inf`, `nan` or element < 0"
+        )
+    if bool((p.sum(-1) <= 0).any()):
+        raise ArgumentError(
+            "multinomial: invalid multinomial distribution (sum of probabilities <= 0)"
         )
     backend = p.device.backend
     if replacement:
@@ -176,7 +180,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if end is None:
         start, end = 0, start
     if step == 0:
-        raise ValueError("arange(): step must be nonzero")
+        raise ArgumentError("arange(): step must be nonzero")
     if dtype is None:
         floating = any(isinstance(v, float) for v in (start, end, step))
         dtype = dtypes.get_default_dtype() if floating else dtypes.int64
@@ -192,7 +196,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
     if steps < 0:
-        raise ValueError("linspace(): number of steps must be non-negative")
+        raise ArgumentError("linspace(): number of steps must be non-negative")
     return _new(
         lambda b, s, d: b.xp.linspace(start, end, steps, dtype="float64").astype(d),
         (),
@@ -203,6 +207,8 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) ->
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if n < 0 or (m is not None and m < 0):
+        raise ShapeError(f"eye(): n and m must be greater or equal to 0, got n={n}, m={m}")
     return _new(lambda b, s, d: b.xp.eye(n, m, dtype=d), (), dtype, device, requires_grad)
 
 

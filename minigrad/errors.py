@@ -18,12 +18,27 @@ class DimError(MinigradError, IndexError):
     """A dimension index outside ``[-ndim, ndim)``."""
 
 
-class IndexOutOfRange(MinigradError, IndexError):
-    """An index outside the tensor's extent."""
+class IndexOutOfRange(MinigradError, IndexError, RuntimeError):
+    """An index outside the tensor's extent.
+
+    PyTorch raises ``IndexError`` for indexing and ``RuntimeError`` for out-of-range indices
+    inside ops (gather, narrow, one_hot), so both ``except`` clauses catch it.
+    """
 
 
-class DTypeError(MinigradError, TypeError):
-    """A dtype the op cannot take (gradients of integers, float indices, ...)."""
+class DTypeError(MinigradError, TypeError, RuntimeError):
+    """A dtype the op cannot take (gradients of integers, float indices, ...).
+
+    Python raises ``TypeError`` for a value of the wrong type and PyTorch raises ``RuntimeError``
+    for most dtype problems, so both ``except`` clauses catch it.
+    """
+
+
+class ArgumentError(MinigradError, ValueError, RuntimeError):
+    """An argument value the op cannot take: a probability outside [0, 1], a zero step, an
+    unknown mode. PyTorch raises ``ValueError`` for some of these and ``RuntimeError`` for
+    others, so both ``except`` clauses catch it.
+    """
 
 
 class DeviceError(MinigradError, RuntimeError):

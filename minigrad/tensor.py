@@ -20,7 +20,9 @@ from .autograd.grad_mode import STATE
 from .backend import CPU, Device
 from .backend import device as as_device
 from .errors import (
+    ArgumentError,
     AutogradError,
+    DeviceError,
     DTypeError,
     IndexOutOfRange,
     ShapeError,
@@ -451,7 +453,7 @@ class Tensor:
 
     def clamp(self, min=None, max=None) -> Tensor:
         if min is None and max is None:
-            raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+            raise ArgumentError("clamp: at least one of 'min' or 'max' must not be None")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             out = self if min is None else self.maximum(min)
             return out if max is None else out.minimum(max)
@@ -833,6 +835,17 @@ class Tensor:
 
     def narrow(self, dim, start, length) -> Tensor:
         d = normalize_dim(dim, self.ndim, "narrow")
+        size = self.shape[d]
+        if not -size <= start <= size:
+            raise IndexOutOfRange(
+                f"narrow(): start ({start}) is out of range for dimension {d} of size {size}"
+            )
+        start = start + size if start < 0 else start
+        if length < 0 or start + length > size:
+            raise IndexOutOfRange(
+                f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({size}) "
+                f"of dimension {d} (tensor shape {format_shape(self.shape)})"
+            )
         return self[(slice(None),) * d + (slice(start, start + length),)]
 
     def split(self, split_size_or_sections, dim=0) -> tuple[Tensor, ...]:
@@ -841,7 +854,7 @@ class Tensor:
         if isinstance(split_size_or_sections, int):
             step = split_size_or_sections
             if step <= 0:
-                raise ValueError(f"split: split_size must be positive, got {step}")
+                raise ArgumentError(f"split: split_size must be positive, got {step}")
             sizes = [builtins.min(step, n - i) for i in range(0, n, step)]
         else:
             sizes = list(split_size_or_sections)
@@ -858,6 +871,8 @@ class Tensor:
 
     def chunk(self, chunks, dim=0) -> tuple[Tensor, ...]:
         d = normalize_dim(dim, self.ndim, "chunk")
+        if chunks <= 0:
+            raise ArgumentError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
         return self.split(builtins.max(1, -(-self.shape[d] // chunks)), d)
 
     def unbind(self, dim=0) -> tuple[Tensor, ...]:
@@ -1102,16 +1117,20 @@ def cat(tensors, dim=0) -> Tensor:
     """Join tensors along an existing dimension."""
     tensors = list(tensors)
     if not tensors:
-        raise ShapeError("cat(): expected a non-empty list of Tensors")
+        raise ArgumentError("cat(): expected a non-empty list of Tensors")
     first = tensors[0]
     if first.ndim == 0:
         raise ShapeError("cat(): zero-dimensional tensor (at position 0) cannot be concatenated")
     d = normalize_dim(dim, first.ndim, "cat")
     target = dtypes.result_type(*tensors)
     for i, t in enumerate(tensors):
-        if t.ndim != first.ndim or any(
-            n != m for j, (n, m) in enumerate(zip(t.shape, first.shape)) if j != d
-        ):
+        if t.ndim != first.ndim:
+            raise ShapeError(
+                f"cat(): Tensors must have same number of dimensions: got {first.ndim} and "
+                f"{t.ndim} (shapes {format_shape(first.shape)} and {format_shape(t.shape)} for "
+                f"tensors number 0 and {i} in the list)"
+            )
+        if any(n != m for j, (n, m) in enumerate(zip(t.shape, first.shape)) if j != d):
             raise ShapeError(
                 f"cat(): Sizes of tensors must match except in dimension {d}. Expected sizes "
                 f"{format_shape(first.shape)} (except dim {d}) but got {format_shape(t.shape)} "
@@ -1124,7 +1143,7 @@ def stack(tensors, dim=0) -> Tensor:
     """Join tensors of one shape along a new dimension."""
     tensors = list(tensors)
     if not tensors:
-        raise ShapeError("stack(): expected a non-empty list of Tensors")
+        raise ArgumentError("stack(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
             raise ShapeError(
@@ -1216,6 +1235,11 @@ def _promote(a, b, ref=None):
         return a, a._like(b)
     if type(a) in (builtins.float, int) and isinstance(b, Tensor) and b._data.dtype.kind == "f":
         return b._like(a), b
+    if not isinstance(a, _OPERAND_TYPES) or not isinstance(b, _OPERAND_TYPES):
+        raise DTypeError(
+            f"unsupported operand type(s) for a tensor op: '{type(a).__name__}' and "
+            f"'{type(b).__name__}' (expected tensors, numbers or lists)"
+        )
     if ref is None:
         ref = a if isinstance(a, Tensor) else b
     if isinstance(a, (list, np.ndarray)):
@@ -1273,7 +1297,7 @@ def _to_raw_index(index, x: Tensor):
                     f"tensors used as indices must be long, int, byte or bool tensors, got {p.dtype}"
                 )
             if p._device is not x._device:
-                raise IndexOutOfRange(
+                raise DeviceError(
                     f"indices should be either on cpu or on the same device as the indexed tensor "
                     f"({x.device}), got {p.device}"
                 )

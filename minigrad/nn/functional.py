@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from .. import dtypes
-from ..errors import DTypeError, IndexOutOfRange, ShapeError, format_shape
+from ..errors import ArgumentError, DTypeError, IndexOutOfRange, ShapeError, format_shape
 from ..ops import nn as fused
 from ..ops.broadcast import broadcast_shapes
 from ..tensor import Tensor, where
@@ -33,7 +33,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x): exact with ``approximate="none"``, the tanh formula with ``"tanh"``."""
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return fused.Gelu.apply(input._floating("gelu"), approximate=approximate)
 
 
@@ -100,7 +100,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None) -> Tensor:
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p) (when training)."""
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        raise ArgumentError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
     if p == 1.0:
@@ -158,7 +158,7 @@ def cross_entropy(
     (1 - eps) on the true class plus eps / C on every class.
     """
     if weight is not None:
-        raise ValueError("cross_entropy: per-class weight is not supported by minigrad")
+        raise ArgumentError("cross_entropy: per-class weight is not supported by minigrad")
     if input.ndim == 0:
         raise ShapeError("cross_entropy: input must have at least one dimension (the classes)")
     class_dim = 1 if input.ndim >= 2 else 0
@@ -211,7 +211,7 @@ def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
         return loss.sum()
     if reduction == "none":
         return loss
-    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    raise ArgumentError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -247,7 +247,7 @@ def scaled_dot_product_attention(
             f"query[-1] == key[-1] and key[-2] == value[-2]"
         )
     if is_causal and attn_mask is not None:
-        raise ValueError(
+        raise ArgumentError(
             "scaled_dot_product_attention: pass either attn_mask or is_causal, not both"
         )
     L, S = query.shape[-2], key.shape[-2]
