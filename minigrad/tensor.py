@@ -253,17 +253,7 @@ class Tensor:
 
     def to(self, *args, **kwargs) -> Tensor:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
-        dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype, device = a.dtype, a.device
-            elif isinstance(a, (str, Device)):
-                device = a
-            else:
-                dtype = a
+        device, dtype = to_args(args, kwargs)
         out = self
         if device is not None and as_device(device) is not self._device:
             out = _ToDevice.apply(out, device=as_device(device))
@@ -1155,6 +1145,23 @@ def stack(tensors, dim=0) -> Tensor:
 
 
 # ---- helpers ----------------------------------------------------------------------------------
+def to_args(args, kwargs) -> tuple:
+    """The ``(device, dtype)`` that ``to(...)`` asks for (either may be None): positional dtypes,
+    devices or a tensor (whose device and dtype are taken), or ``device=`` / ``dtype=``."""
+    dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype, device = a.dtype, a.device
+        elif isinstance(a, (str, Device)):
+            device = a
+        else:
+            dtype = a
+    return device, dtype
+
+
 class _HookHandle:
     __slots__ = ("hooks", "hook")
 

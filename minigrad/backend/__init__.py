@@ -46,6 +46,9 @@ class Device:
     def __hash__(self) -> int:
         return hash(str(self))
 
+    def __reduce__(self):  # devices are shared objects: copy.deepcopy(tensor) keeps identity
+        return (device, (str(self),))
+
 
 def register_backend(device_type: str, backend: Backend) -> None:
     """Make ``device_type`` usable as a device (the CUDA backend and the test backend use this)."""

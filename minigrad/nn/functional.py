@@ -83,7 +83,7 @@ def layer_norm(
 def embedding(input: Tensor, weight: Tensor, padding_idx=None) -> Tensor:
     """Rows of ``weight`` picked by the integer tensor ``input``: out[..., :] = weight[input[...]].
 
-    ``padding_idx`` is handled by ``nn.Embedding``, which keeps that row's gradient at zero.
+    Entries equal to ``padding_idx`` still read their row, but send it no gradient (PyTorch's rule).
     """
     if input.dtype is not dtypes.int64:
         raise DTypeError(
@@ -93,7 +93,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None) -> Tensor:
     _check_range(input, weight.shape[0], "embedding", "index")
     out = weight[input]
     if padding_idx is not None:
-        out = out.masked_fill((input == padding_idx).unsqueeze(-1), 0.0)
+        out = where((input == padding_idx).unsqueeze(-1), out.detach(), out)
     return out
 
 
