@@ -930,7 +930,14 @@ class Tensor:
             )
         )
         grids[d] = index._data
-        return self[tuple(Tensor._make(g, self._device) for g in grids)]
+        try:
+            return self[tuple(Tensor._make(g, self._device) for g in grids)]
+        except IndexOutOfRange:
+            raise IndexOutOfRange(
+                f"gather(): index out of bounds for input of shape {format_shape(self.shape)}: "
+                f"index values must be in [0, {self.shape[d]}) along dim {d}, and the index's "
+                f"shape {format_shape(index.shape)} must not exceed the input's in other dims"
+            ) from None
 
     def index_select(self, dim, index: Tensor) -> Tensor:
         d = normalize_dim(dim, self.ndim, "index_select")
@@ -983,7 +990,11 @@ class Tensor:
         try:
             out = linalg.Matmul.apply(a2, b2)
         except ValueError:
-            broadcast_shapes(a2.shape[:-2], b2.shape[:-2], op="matmul (batch dimensions)")
+            broadcast_shapes(
+                a2.shape[:-2],
+                b2.shape[:-2],
+                op=f"matmul: batch dimensions of {format_shape(a.shape)} and {format_shape(b.shape)}",
+            )
             raise
         if b.ndim == 1:
             out = out.squeeze(-1)
@@ -1055,6 +1066,11 @@ class Tensor:
 
     def copy_(self, src) -> Tensor:
         src = src if isinstance(src, Tensor) else self._like(src)
+        if broadcast_shapes(src.shape, self.shape, op="copy_") != self.shape:
+            raise ShapeError(
+                f"copy_: the source's shape {format_shape(src.shape)} cannot be broadcast to the "
+                f"destination's shape {format_shape(self.shape)}"
+            )
         return self._inplace("copy_", lambda x: src.to(x.dtype).to(x.device).expand(x.shape))
 
     def fill_(self, value) -> Tensor:

@@ -13,10 +13,11 @@ def broadcast_shapes(*shapes, op: str = "broadcast") -> tuple[int, ...]:
         sizes = {s[axis] for s in shapes if len(s) >= -axis} - {1}
         if len(sizes) > 1:
             listed = " and ".join(format_shape(s) for s in shapes)
+            # ``from None``: when this explains a backend's ValueError, show only this error
             raise ShapeError(
                 f"{op}: shapes {listed} cannot be broadcast together (dimension {axis} has sizes "
                 f"{sorted(sizes)})"
-            )
+            ) from None
         out.append(sizes.pop() if sizes else 1)
     return tuple(out)
 
