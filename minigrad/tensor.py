@@ -77,6 +77,8 @@ class Tensor:
     @classmethod
     def _make(cls, data, device: Device, grad_fn=None, requires_grad=False) -> Tensor:
         """Wrap a backend array without copying or checking: the fast path every op uses."""
+        if isinstance(data, np.generic):  # NumPy gives scalars for 0-d results; CuPy gives arrays
+            data = np.asarray(data)  # an array, so that in-place writes and views work on it
         t = object.__new__(cls)
         t._data = data
         t._device = device
@@ -1319,12 +1321,15 @@ def _to_raw_index(index, x: Tensor):
                 raise DTypeError(
                     f"tensors used as indices must be long, int, byte or bool tensors, got {p.dtype}"
                 )
-            if p._device is not x._device:
+            if p._device is x._device:
+                out.append(p._data)
+            elif p._device.type == "cpu":  # host indices are copied to the device, as in PyTorch
+                out.append(x._device.backend.asarray(p._data, p._data.dtype))
+            else:
                 raise DeviceError(
                     f"indices should be either on cpu or on the same device as the indexed tensor "
                     f"({x.device}), got {p.device}"
                 )
-            out.append(p._data)
         elif isinstance(p, (list, np.ndarray)):
             arr = np.asarray(p)
             if arr.dtype.kind not in "iub" and arr.size:

@@ -124,7 +124,8 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx, g):
-        cond, a, b = ctx.saved_inputs()
+        cond = ctx.saved_input(0)  # a's and b's values are not needed (masked_fill_ overwrites b)
+        a, b = ctx.inputs[1:]
         zero = g.new_zeros(())
         ga = unbroadcast(g.where(cond, zero), a.shape) if a.requires_grad else None
         gb = unbroadcast(zero.where(cond, g), b.shape) if b.requires_grad else None
