@@ -989,8 +989,24 @@ class Tensor:
                 f"matmul: mat1 and mat2 shapes cannot be multiplied "
                 f"({'x'.join(map(str, a.shape))} and {'x'.join(map(str, b.shape))})"
             )
+        if a2.ndim > 2 and b2.ndim == 2:
+            # (..., n, k) @ (k, m) as one (N, k) @ (k, m) product: one BLAS call instead of a
+            # batch loop, and the weight gradient comes out summed, with no broadcast reduction
+            flat = linalg.Matmul.apply(a2.reshape(-1, a2.shape[-1]), b2)
+            out = flat.reshape(a2.shape[:-1] + (b2.shape[-1],))
+        else:
+            out = self._batched_matmul(a, b, a2, b2)
+        if a.ndim == 1:  # drop the lifted axes: a's row first, so 1-d @ 1-d gives a 0-d result
+            out = out.squeeze(-2)
+        if b.ndim == 1:
+            out = out.squeeze(-1)
+        return out
+
+    @staticmethod
+    def _batched_matmul(a, b, a2, b2) -> Tensor:
+        """Matmul over broadcast batch axes, with an error naming both shapes when they clash."""
         try:
-            out = linalg.Matmul.apply(a2, b2)
+            return linalg.Matmul.apply(a2, b2)
         except ValueError:
             broadcast_shapes(
                 a2.shape[:-2],
@@ -998,11 +1014,6 @@ class Tensor:
                 op=f"matmul: batch dimensions of {format_shape(a.shape)} and {format_shape(b.shape)}",
             )
             raise
-        if b.ndim == 1:
-            out = out.squeeze(-1)
-        if a.ndim == 1:
-            out = out.squeeze(-2)
-        return out
 
     # ---- in-place ops --------------------------------------------------------------------------
     def _check_inplace(self, op: str) -> None:
