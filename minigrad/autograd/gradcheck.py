@@ -86,13 +86,14 @@ def _host(t) -> np.ndarray:
 def _numeric_column(fn, inputs, i, flat_index, o_idx, eps) -> np.ndarray:
     """d out / d inputs[i].flat[flat_index] by central differences (inputs changed and restored)."""
     x = inputs[i]
-    view = x._data.reshape(-1)
-    original = float(view[flat_index])
-    view[flat_index] = original + eps
+    # index the array itself: reshape(-1) of a non-contiguous input would perturb a copy
+    where = np.unravel_index(flat_index, x.shape)
+    original = float(x._data[where])
+    x._data[where] = original + eps
     plus = _host(_outputs(fn, inputs)[o_idx]).astype(np.float64).reshape(-1)
-    view[flat_index] = original - eps
+    x._data[where] = original - eps
     minus = _host(_outputs(fn, inputs)[o_idx]).astype(np.float64).reshape(-1)
-    view[flat_index] = original
+    x._data[where] = original
     return (plus - minus) / (2 * eps)
 
 
@@ -143,10 +144,11 @@ def _check_projection(fn, inputs, diff, o_idx, out, eps, atol, rtol, rng):
         v = rng.standard_normal(x.shape)
         analytic = float(np.sum(grads[k] * v))
         original = x._data.copy()
+        # astype copies: an output may share memory with the input being perturbed
         x._data[...] = original + eps * v
-        plus = _host(_outputs(fn, inputs)[o_idx]).reshape(-1)
+        plus = _host(_outputs(fn, inputs)[o_idx]).astype(np.float64).reshape(-1)
         x._data[...] = original - eps * v
-        minus = _host(_outputs(fn, inputs)[o_idx]).reshape(-1)
+        minus = _host(_outputs(fn, inputs)[o_idx]).astype(np.float64).reshape(-1)
         x._data[...] = original
         numeric = float(u @ (plus - minus) / (2 * eps))
         _compare(
