@@ -7,7 +7,7 @@ x.grad
 """
 
 from . import autograd, cuda, dtypes  # noqa: E402
-from . import nn  # noqa: E402
+from . import nn, optim  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device, cuda_available
 from .backend import device as device

@@ -1,0 +1,86 @@
+"""Adam (Kingma & Ba, 2015) and AdamW (Loshchilov & Hutter, 2019)."""
+
+from __future__ import annotations
+
+import math
+
+from ..tensor import Tensor
+from .optimizer import Optimizer, check_option
+
+
+class Adam(Optimizer):
+    """PyTorch's Adam. For each parameter w with gradient g, at step t = 1, 2, ...:
+
+        g = g + weight_decay * w                      (Adam's L2 penalty, if weight_decay != 0)
+        m = beta1 * m + (1 - beta1) * g               (first moment, m_0 = 0)
+        v = beta2 * v + (1 - beta2) * g^2             (second moment, v_0 = 0)
+        v_max = max(v_max, v)                         (amsgrad only; then v_max is used for v)
+        w = w - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    ``state[p]``: ``step`` (an int), ``exp_avg`` (m), ``exp_avg_sq`` (v) and, with amsgrad,
+    ``max_exp_avg_sq``.
+    """
+
+    decoupled_weight_decay = False
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False):  # fmt: skip
+        check_option("learning rate", lr)
+        check_option("epsilon value", eps)
+        for i, beta in enumerate(betas):
+            check_option(f"beta parameter at index {i}", beta, below=1.0)
+        check_option("weight_decay value", weight_decay)
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad)  # fmt: skip
+        super().__init__(params, defaults)
+
+    def _update(self, param: Tensor, state: dict, group: dict) -> None:
+        xp = param.device.backend.xp
+        w, g = param._data, param.grad._data
+        lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = Tensor._make(xp.zeros_like(w), param.device)
+            state["exp_avg_sq"] = Tensor._make(xp.zeros_like(w), param.device)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(w), param.device)
+        state["step"] += 1
+        t = state["step"]
+        if weight_decay != 0:
+            if self.decoupled_weight_decay:
+                w *= 1 - lr * weight_decay
+            else:
+                g = g + weight_decay * w
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        scratch = xp.empty_like(w)
+        # m += (1 - beta1) * (g - m): the same average, in the form PyTorch computes (lerp)
+        xp.subtract(g, m, out=scratch)
+        scratch *= 1 - beta1
+        m += scratch
+        # v = beta2 * v + (1 - beta2) * g * g
+        v *= beta2
+        xp.multiply(g, 1 - beta2, out=scratch)
+        scratch *= g
+        v += scratch
+        if group["amsgrad"]:
+            v_max = state["max_exp_avg_sq"]._data
+            xp.maximum(v_max, v, out=v_max)
+            v = v_max
+        # denominator sqrt(v) / sqrt(1 - beta2^t) + eps, then w -= lr / (1 - beta1^t) * m / denom
+        xp.sqrt(v, out=scratch)
+        scratch /= math.sqrt(1 - beta2**t)
+        scratch += group["eps"]
+        xp.divide(m, scratch, out=scratch)
+        scratch *= -lr / (1 - beta1**t)
+        w += scratch
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: before the Adam step, w = w * (1 - lr * weight_decay)
+    (instead of adding weight_decay * w to the gradient). Default weight_decay: 0.01."""
+
+    decoupled_weight_decay = True
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False):  # fmt: skip
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
