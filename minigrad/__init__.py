@@ -8,6 +8,7 @@ x.grad
 
 from . import autograd, cuda, dtypes  # noqa: E402
 from . import nn, optim  # noqa: E402
+from .serialization import load, save  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device, cuda_available
 from .backend import device as device
