@@ -1022,8 +1022,8 @@ class Tensor:
                 f"{op}: a leaf Variable that requires grad is being used in an in-place operation. "
                 f"Wrap the update in `with minigrad.no_grad():`."
             )
-        flags = getattr(self._data, "flags", None)
-        if flags is not None and not getattr(flags, "writeable", True):
+        # an expanded view repeats an element along a stride-0 axis (CuPy has no read-only flag)
+        if any(s == 0 and n > 1 for s, n in zip(self._data.strides, self.shape)):
             raise AutogradError(
                 f"{op}: unsupported operation: more than one element of the written-to tensor "
                 f"refers to a single memory location (an expanded view). Please clone() the "

@@ -110,10 +110,14 @@ class Node:
     def output(self):
         """The op's output as a Tensor attached to this node (so that double backward sees it)."""
         self._check_alive()
-        if self.out_version[0].value != self.out_version[1]:
+        counter, expected = self.out_version
+        if counter.value != expected:
             raise AutogradError(
                 f"one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: the output of {self.name} was changed after it was computed."
+                f"inplace operation: the output of {self.name}, with shape "
+                f"{list(self.out_data.shape)}, is at version {counter.value}; expected version "
+                f"{expected} instead. Hint: use an out-of-place op (y = y * 2 instead of "
+                f"y *= 2) on a tensor that backward still needs."
             )
         return _tensor_type._make(self.out_data, self.inputs[0]._device, self, True)
 
