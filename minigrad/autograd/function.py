@@ -187,7 +187,7 @@ class Function:
             ctx.out_meta = (out.shape, out.dtype)  # kept after release(), for graph drawing
             ctx.out_version = (result._version, result._version.value)
             ctx.scope = STATE.scope
-            ctx.trace = traceback.extract_stack()[:-2] if STATE.anomaly else None
+            ctx.trace = traceback.extract_stack()[:-1] if STATE.anomaly else None
         return result
 
 
