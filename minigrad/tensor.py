@@ -378,12 +378,10 @@ class Tensor:
         return Tensor(other, device=self._device).matmul(self)
 
     def __floordiv__(self, other):
-        a, b = _promote(self, other)
-        return Tensor._make(self._xp.floor_divide(a._data, b._data), self._device)
+        return self._compare(other, self._xp.floor_divide)
 
     def __mod__(self, other):
-        a, b = _promote(self, other)
-        return Tensor._make(self._xp.remainder(a._data, b._data), self._device)
+        return self._compare(other, self._xp.remainder)
 
     def _float_operands(self, other) -> Tensor:
         """True division of integers gives floats, as in PyTorch."""
@@ -463,9 +461,12 @@ class Tensor:
 
     # ---- comparisons and logic (no gradient) ---------------------------------------------------
     def _compare(self, other, ufunc) -> Tensor:
+        """An elementwise op without a gradient (comparisons, logic, ``//``, ``%``)."""
         if not isinstance(other, _OPERAND_TYPES):
             return NotImplemented
         a, b = _promote(self, other)
+        if a._device is not b._device:
+            raise function.device_mismatch(ufunc.__name__, a._device, b._device)
         try:
             return Tensor._make(ufunc(a._data, b._data), self._device)
         except ValueError:
@@ -534,11 +535,15 @@ class Tensor:
         return Tensor._make(self._xp.any(self._data, axis=axes, keepdims=keepdim), self._device)
 
     def equal(self, other: Tensor) -> bool:
+        if other._device is not self._device:
+            raise function.device_mismatch("equal", self._device, other._device)
         return self.shape == other.shape and builtins.bool(
             self._xp.array_equal(self._data, other._data)
         )
 
     def allclose(self, other: Tensor, rtol=1e-5, atol=1e-8) -> bool:
+        if other._device is not self._device:
+            raise function.device_mismatch("allclose", self._device, other._device)
         return builtins.bool(self._xp.allclose(self._data, other._data, rtol=rtol, atol=atol))
 
     # ---- reductions ----------------------------------------------------------------------------
@@ -891,8 +896,8 @@ class Tensor:
         index = _to_raw_index(index, self)
         if not isinstance(value, Tensor):
             value = self._like(value)
-        elif value.dtype is not self.dtype:
-            value = value.to(self.dtype)
+        else:  # values from another device are copied over, as in PyTorch
+            value = value.to(self._device, self.dtype)
         recording = STATE.grad_enabled and (self.requires_grad or value.requires_grad)
         try:
             if recording:

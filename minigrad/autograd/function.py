@@ -170,10 +170,7 @@ class Function:
         wants_grad = False
         for t in inputs:
             if t._device is not device:
-                raise DeviceError(
-                    f"{cls.__name__}: Expected all tensors to be on the same device, but found at "
-                    f"least two devices, {device} and {t._device}!"
-                )
+                raise device_mismatch(cls.__name__, device, t._device)
             wants_grad = wants_grad or t._requires_grad
         ctx = Node(cls, inputs, device.backend)
         out = cls.forward(ctx, *[t._data for t in inputs], **kwargs)
@@ -189,6 +186,14 @@ class Function:
             ctx.scope = STATE.scope
             ctx.trace = traceback.extract_stack()[:-1] if STATE.anomaly else None
         return result
+
+
+def device_mismatch(op: str, first, second) -> DeviceError:
+    """The error for tensors on two devices in one op (PyTorch's wording, prefixed by the op)."""
+    return DeviceError(
+        f"{op}: Expected all tensors to be on the same device, but found at least two devices, "
+        f"{first} and {second}!"
+    )
 
 
 _tensor_type = (

@@ -40,7 +40,10 @@ class Device:
 
     def __eq__(self, other) -> bool:
         if isinstance(other, str):
-            other = device(other)
+            try:
+                other = device(other)
+            except DeviceError:  # "cuda" without CuPy cannot be this device
+                return False
         return isinstance(other, Device) and str(self) == str(other)
 
     def __hash__(self) -> int:
@@ -68,16 +71,22 @@ def device(spec="cpu") -> Device:
         return found
     kind, _, index = spec.partition(":")
     if kind == "cuda":
+        if index not in ("", "0"):
+            raise DeviceError(
+                f"device '{spec}': minigrad runs on one GPU, 'cuda' (cuda:0); select another GPU "
+                f"with the CUDA_VISIBLE_DEVICES environment variable"
+            )
         _ensure_cuda()
-        index = int(index or 0)
+        index = 0
     elif index:
         raise DeviceError(f"device '{spec}': only cuda devices take an index")
     else:
         index = None
     if kind not in _BACKENDS:
         raise DeviceError(f"unknown device type '{kind}' (expected 'cpu' or 'cuda')")
-    dev = Device(kind, index, _BACKENDS[kind])
-    _DEVICES[spec] = dev
+    name = kind if index is None else f"{kind}:{index}"
+    dev = _DEVICES.get(name) or Device(kind, index, _BACKENDS[kind])
+    _DEVICES[spec] = _DEVICES[name] = dev  # one object per device: ops compare devices by identity
     return dev
 
 
