@@ -103,7 +103,6 @@ class MultiHeadAttention(nn.Module):
     def forward(
         self, query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None = None
     ) -> Tensor:
-        B, L, _ = query.shape
         q = split_heads(self.q_proj(query), self.n_heads)  # (B, H, L, D)
         k = split_heads(self.k_proj(key), self.n_heads)  # (B, H, S, D)
         v = split_heads(self.v_proj(value), self.n_heads)  # (B, H, S, D)

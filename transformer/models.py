@@ -242,8 +242,8 @@ class GPT(nn.Module):
 
     The output layer ``lm_head`` shares its weight with the token embedding ``wte`` (weight
     tying). Initialisation as GPT-2: Linear and Embedding weights N(0, 0.02), biases 0, and the
-    projections that write into the residual stream (``c_proj``) N(0, 0.02 / sqrt(2 n_layer)),
-    so the residual's variance does not grow with depth (2 n_layer such additions).
+    projections that write into the residual stream (``c_proj``) N(0, 0.02 / sqrt(2 n_layer)):
+    at the start, the 2 n_layer additions to the residual together have the variance of one.
     """
 
     def __init__(self, config: GPTConfig):
