@@ -51,6 +51,12 @@ def device(request) -> str:
     return request.param
 
 
+@pytest.fixture(params=[CUDA])
+def cuda(request) -> str:
+    """ "cuda", for tests that need a GPU (skipped, with the reason, without CuPy or a GPU)."""
+    return request.param
+
+
 @pytest.fixture(params=["strict", CUDA])
 def other_device(request) -> str:
     """Each device other than the CPU, for tests that check its results against the CPU's."""

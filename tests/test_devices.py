@@ -18,16 +18,21 @@ import pytest
 
 import minigrad
 import minigrad.backend as backend
+import minigrad.nn.functional as F
 from minigrad import DeviceError
 
 
 @pytest.fixture
 def cuda_forgotten(monkeypatch):
-    """Forget any loaded CUDA backend for one test (restored afterwards)."""
-    monkeypatch.delitem(backend._BACKENDS, "cuda", raising=False)
+    """Forget any loaded CUDA backend for one test; the registries are restored afterwards."""
+    saved = dict(backend._BACKENDS), dict(backend._DEVICES)
+    backend._BACKENDS.pop("cuda", None)
     for key in [k for k in backend._DEVICES if k.startswith("cuda")]:
-        monkeypatch.delitem(backend._DEVICES, key)
-    return monkeypatch
+        del backend._DEVICES[key]
+    yield monkeypatch
+    for registry, before in zip((backend._BACKENDS, backend._DEVICES), saved):
+        registry.clear()
+        registry.update(before)
 
 
 def _fake_cupy(device_count):
@@ -40,6 +45,34 @@ def _fake_cupy(device_count):
 
     runtime = types.SimpleNamespace(getDeviceCount=get_device_count)
     return types.SimpleNamespace(cuda=types.SimpleNamespace(runtime=runtime))
+
+
+def _numpy_as_cupy():
+    """A stand-in for the ``cupy`` and ``cupyx.scipy.special`` modules made of NumPy, offering
+    the CuPy calls the CUDA backend makes, with CuPy's signatures (see CuPy's API reference)."""
+    cupy = types.ModuleType("cupy")
+    cupy.__dict__.update({k: getattr(np, k) for k in dir(np) if not k.startswith("_")})
+    cupy.asnumpy = np.array
+    cupy.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=lambda: 1))
+
+    class RandomState:  # cupy.random.RandomState: draws take size and dtype
+        def __init__(self, seed):
+            self._gen = np.random.default_rng(seed)  # the CPU backend's generator
+
+        def random_sample(self, size, dtype):
+            return self._gen.random(size, dtype=dtype)
+
+        def standard_normal(self, size, dtype):
+            return self._gen.standard_normal(size, dtype=dtype)
+
+        def randint(self, low, high, size, dtype):
+            return self._gen.integers(low, high, size, dtype=dtype)
+
+    cupy.random = types.SimpleNamespace(RandomState=RandomState)
+    special = types.SimpleNamespace(erf=minigrad.device("cpu").backend.erf)
+    cupyx = types.SimpleNamespace(scipy=types.SimpleNamespace(special=special))
+    modules = {"cupy": cupy, "cupyx": cupyx, "cupyx.scipy": cupyx.scipy}
+    return {**modules, "cupyx.scipy.special": special}
 
 
 # ---- parsing and comparing -------------------------------------------------------------------
@@ -171,10 +204,8 @@ def test_a_second_gpu_is_refused_clearly():
 
 
 # ---- on a GPU ------------------------------------------------------------------------------
-def test_cuda_device_when_available(device):
-    """Runs where CuPy sees a GPU (the device fixture skips it elsewhere, with the reason)."""
-    if device != "cuda":
-        pytest.skip("needs a GPU")
+def test_cuda_device_when_available(cuda):
+    """Runs where CuPy sees a GPU (the fixture skips it elsewhere, saying what is missing)."""
     assert minigrad.cuda.is_available() and minigrad.cuda.device_count() >= 1
     x = minigrad.tensor([1.0, 2.0]).cuda()
     assert x.is_cuda and x.device == "cuda" and x.device == "cuda:0"
@@ -187,3 +218,26 @@ def test_cuda_device_when_available(device):
     assert minigrad.randn(5, device="cuda").tolist() == first
     with pytest.raises(DeviceError, match="reseed instead"):
         minigrad.device("cuda").backend.get_rng_state()
+
+
+def test_cuda_backend_runs_a_training_step_on_a_numpy_stand_in_for_cupy(cuda_forgotten):
+    """The CUDA backend's own code (loading, scatter-add, erf, random draws, host copies) runs
+    in CI against NumPy dressed as CuPy; its generator is the CPU's, so results match exactly."""
+    for name, module in _numpy_as_cupy().items():
+        cuda_forgotten.setitem(sys.modules, name, module)
+    assert minigrad.cuda.is_available() and minigrad.cuda.device_count() == 1
+
+    def step(device):
+        minigrad.manual_seed(1)
+        idx = minigrad.randint(0, 7, (2, 5), device=device)
+        emb = minigrad.randn(7, 6, device=device, requires_grad=True)
+        h = F.dropout(F.gelu(F.embedding(idx, emb)), 0.2) + minigrad.rand(6, device=device)
+        loss = F.cross_entropy(h.flatten(0, 1) @ emb.T, idx.flatten())
+        loss.backward()
+        return loss.item(), emb.grad.cpu().numpy(), idx.device
+
+    loss, grad, where = step("cuda")
+    expected_loss, expected_grad, _ = step("cpu")
+    assert where == "cuda:0" and minigrad.device("cuda") is minigrad.device("cuda:0")
+    assert loss == expected_loss
+    np.testing.assert_array_equal(grad, expected_grad)

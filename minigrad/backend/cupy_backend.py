@@ -1,11 +1,19 @@
-"""The CUDA backend: CuPy on an NVIDIA GPU. Imported only when a ``cuda`` device is asked for."""
+"""The CUDA backend: CuPy on an NVIDIA GPU. Imported only when a ``cuda`` device is asked for.
+
+CuPy mirrors NumPy's API, so ``xp`` is the ``cupy`` module itself; this class only spells the few
+operations whose names differ (``cupy.add.at``, ``cupyx.scipy.special.erf``, CuPy's random
+generator, ``cupy.asnumpy``).
+"""
 
 from __future__ import annotations
 
 from ..errors import DeviceError
 from .base import Backend
 
-_INSTALL_HINT = 'install CuPy with `pip install -e ".[gpu]"` (cupy-cuda12x; use cupy-cuda13x for a CUDA 13 driver)'
+_INSTALL_HINT = (
+    'install it with `pip install -e ".[gpu]"`, which brings cupy-cuda12x for a CUDA 12 driver '
+    "(for a CUDA 13 driver, `pip install cupy-cuda13x` instead)"
+)
 
 
 def load_cupy_backend() -> Backend:
@@ -20,10 +28,20 @@ def load_cupy_backend() -> Backend:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:  # CuPy raises its own CUDARuntimeError when no driver is present
         raise DeviceError(
-            f"device 'cuda': CuPy is installed but no CUDA GPU is usable ({exc})"
+            f"device 'cuda': CuPy is installed but no CUDA GPU is usable ({exc}); check the "
+            f"NVIDIA driver with `nvidia-smi`, and that the CuPy wheel matches its CUDA version "
+            f"(cupy-cuda12x or cupy-cuda13x)"
         ) from None
     if count == 0:
         raise DeviceError("device 'cuda': CuPy is installed but no CUDA GPU was found")
+    try:  # CuPy compiles its kernels on first use, with NVRTC from the CUDA Toolkit
+        (cupy.ones(2, dtype=cupy.float32) * 2).sum()
+    except Exception as exc:
+        raise DeviceError(
+            f"device 'cuda': CuPy sees a GPU but cannot run kernels on it ({exc}); without a "
+            f"CUDA Toolkit, install CuPy with its toolkit libraries: "
+            f'`pip install "cupy-cuda12x[ctk]"` (or cupy-cuda13x[ctk])'
+        ) from None
     return CupyBackend(cupy)
 
 
@@ -31,22 +49,22 @@ class CupyBackend(Backend):
     name = "cupy"
 
     def __init__(self, cupy):
-        import cupyx
         import cupyx.scipy.special
 
         self.xp = cupy
-        self._scatter_add = cupyx.scatter_add
         self._erf = cupyx.scipy.special.erf
         self._rng = cupy.random.RandomState(0)
 
     def asarray(self, data, dtype):
+        if isinstance(data, (bool, int, float)):  # a fill kernel: no copy from the host
+            return self.xp.full((), data, dtype=dtype)
         return self.xp.asarray(data, dtype=dtype)
 
     def to_numpy(self, array):
         return self.xp.asnumpy(array)
 
     def scatter_add(self, target, index, values) -> None:
-        self._scatter_add(target, index, values)
+        self.xp.add.at(target, index, values)  # atomic adds: repeated indices accumulate
 
     def erf(self, x):
         return self._erf(x)
