@@ -290,6 +290,29 @@ def test_collapse_keeps_operand_slots_on_ops():
         assert all(g.vertices[e.src].kind == "module" for e in g.edges if e.dst == add.id)
 
 
+def test_merge_tensors_draws_each_intermediate_inside_its_op():
+    a, b = named([1.0, 2.0], "a"), named([3.0, -4.0], "b")
+    loss = (a * b + a).sum()
+    with viz.record_gradients():
+        loss.backward()
+    full = viz.capture(loss)
+    g = viz.merge_tensors(full)
+    assert kinds(g) == {"input": 2, "op": 3, "output": 1}
+    assert len(full.vertices) - len(g.vertices) == full.count("tensor") == 2
+    assert edge_list(g) == [
+        ("l0", "op0", 0),
+        ("l1", "op0", 1),
+        ("op0", "op1", 0),
+        ("l0", "op1", 1),
+        ("op1", "op2", None),
+        ("op2", "t2", None),
+    ]
+    mul = g.vertices["op0"]
+    assert mul.shape == (2,) and mul.grad == pytest.approx(full.vertices["t0"].grad)
+    assert g.edges[2].grad == pytest.approx(full.edges[3].grad)
+    assert "[2] float32" in viz.draw(loss, tensors=False).source
+
+
 def test_fold_repeats():
     mg.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 4), nn.Linear(4, 4), nn.Linear(4, 2))
@@ -346,6 +369,22 @@ def test_gradient_colouring_absent_before_backward_and_present_after():
     assert g.vertices["t0"].grad is None  # intermediate gradients need record_gradients()
     assert "grad 5" in after.source
     assert not re.search(r">grad \d", viz.draw(loss, show_grad=False).source)
+
+
+def test_zero_gradients_are_grey():
+    x = named([1.0, 2.0], "x")
+    loss = (x * 0.0).sum()
+    with viz.record_gradients():
+        loss.backward()
+    graph = viz.draw(loss)
+    g = graph.graph_model
+    assert g.vertices["l0"].grad == 0.0  # d loss / d x = 0
+    assert g.vertices["t0"].grad == pytest.approx(math.sqrt(2.0))  # d loss / d (x * 0) = 1
+    assert g.edges[0].grad == 0.0
+    zero = viz.style.ZERO_COLOR
+    assert graph.source.count(f'bgcolor="{zero}"') == 2  # x's gradient cell and the legend
+    assert re.search(r'l0 -> op0 \[[^\]]* color="' + zero, graph.source)
+    assert "zero gradient" in graph.source
 
 
 def test_recorded_gradient_flow_on_every_edge():

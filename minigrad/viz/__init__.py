@@ -3,7 +3,7 @@
     import minigrad.viz as viz
 
     viz.draw(loss)                                # the forward graph: tensors and ops
-    viz.draw(loss, model=model, depth=2)          # modules deeper than 2 calls as single boxes
+    viz.draw(loss, model=model, depth=2)          # module calls nested deeper than 2: boxes
     viz.draw(loss, backward=True)                 # the functions backward runs
     viz.render_to(viz.draw(loss), "graph.svg")    # needs Graphviz's `dot` program
 
@@ -14,7 +14,10 @@
 name (a parameter's name in the model, or ``tensor.name`` if you set one), shape and dtype, and
 with ``show_data=True`` min / mean / max. Inputs, parameters, constants, outputs and ops each
 have their own style, explained by a legend. Arrows into an op are drawn in operand order and
-numbered when the op has several (``a @ b``: 0 is ``a``); ``a + a`` gets two arrows.
+numbered when the op has several (``a @ b``: 0 is ``a``); ``a + a`` gets two arrows. Scalar
+constants are written into their op's label instead of getting a vertex: ``x * 0.5`` draws as
+``Mul(·, 0.5)``. With ``tensors=False`` each intermediate tensor is drawn inside the op that
+made it, which halves the number of vertices.
 
 **Modules.** Every op remembers the modules whose ``forward`` was running (``Node.scope``), so
 ops are grouped into nested ``cluster_`` subgraphs labelled with the names
@@ -34,7 +37,8 @@ and every tensor is coloured by the norm of its gradient, and every arrow is as 
 gradient that flowed back along it, so one sees how much gradient reaches each layer through
 the residual stream and how much through attention. Where several arrows were merged into one
 (into a collapsed module), its gradient is the sum of theirs. Before any backward, nothing is
-coloured.
+coloured. The record holds the gradient arrays (about the size of the activations) for as long
+as the graph lives.
 
 **Backward graph.** ``draw(loss, backward=True)`` draws the functions the backward pass runs
 (``MulBackward``, ...), from the output down to the leaves whose ``.grad`` they accumulate
@@ -52,7 +56,7 @@ from . import simplify
 from .capture import Cluster, Edge, GraphModel, Vertex, capture
 from .flow import record_gradients
 from .render import Graph, GraphvizNotFound, render_to, require_graphviz, to_digraph
-from .simplify import collapse, fold_repeats
+from .simplify import collapse, fold_repeats, merge_tensors
 
 
 class GraphTooLarge(MinigradError, ValueError):
@@ -69,6 +73,7 @@ def draw(
     rankdir="TB",
     max_nodes=None,
     fold_repeats=False,
+    tensors=True,
     legend=True,
 ) -> Graph:
     """Draw the graph that computed ``outputs`` (see the module docstring).
@@ -86,9 +91,13 @@ def draw(
         rankdir: ``"TB"`` (top to bottom), ``"LR"``, ``"BT"`` or ``"RL"``.
         max_nodes: raise ``GraphTooLarge`` if the drawing would have more vertices.
         fold_repeats: draw a chain of identical module calls once, marked "×N".
+        tensors: give intermediate tensors vertices of their own; with False, each is drawn
+            inside the op that made it (half the vertices, for big graphs).
         legend: add a legend of the vertex styles and the gradient scale.
     """
     g = capture(*outputs, model=model, backward=backward, show_data=show_data)
+    if not tensors:
+        g = simplify.merge_tensors(g)
     if depth is not None:
         g = collapse(g, depth)
     if fold_repeats:
@@ -109,6 +118,7 @@ __all__ = [
     "capture",
     "collapse",
     "fold_repeats",
+    "merge_tensors",
     "record_gradients",
     "render_to",
     "require_graphviz",

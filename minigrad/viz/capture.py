@@ -85,8 +85,9 @@ class Cluster:
         return type(self.module).__name__
 
     @property
-    def parent(self) -> tuple | None:
-        return self.key[:-1] if self.key else None
+    def parent(self) -> tuple:
+        """The key of the calling module's cluster (``()``: the top level)."""
+        return self.key[:-1]
 
 
 @dataclass(eq=False)
@@ -175,7 +176,7 @@ class _Builder:
         self.index = {node: i for i, node in enumerate(nodes)}
         self.outputs = {t.grad_fn: t for t in outputs if t.grad_fn is not None}
         self.leaves: dict = {}  # id(tensor) -> Vertex
-        self.leaf_consumers: dict = {}  # id(vertex) -> list of consumer cluster keys
+        self.leaf_consumers: dict = {}  # leaf vertex id -> cluster keys of the ops using it
 
     def path(self, scope) -> tuple:
         """The cluster key of an op recorded inside ``scope``; registers the clusters on it."""
@@ -351,12 +352,12 @@ def _capture_backward(b: _Builder, outputs, nodes) -> None:
 
 
 def _leaf_kind(t: Tensor) -> str:
-    """A Parameter is a parameter; an unnamed scalar or boolean mask that needs no gradient is a
-    constant (``x * 0.5`` wraps 0.5 in a tensor, attention builds a causal mask); the rest, and
-    whatever the user named, are inputs."""
+    """A Parameter is a parameter. A boolean mask or an unnamed scalar that needs no gradient is
+    a constant (attention builds a causal mask, ``x * 0.5`` wraps 0.5 in a tensor). The rest,
+    named scalars included (micrograd's x1 and x2), are inputs."""
     if isinstance(t, Parameter):
         return "param"
-    if t.name is None and not t.requires_grad and (t.numel() == 1 or t.dtype.name == "bool"):
+    if not t.requires_grad and (t.dtype.name == "bool" or (t.numel() == 1 and t.name is None)):
         return "const"
     return "input"
 

@@ -56,6 +56,7 @@ class AttentionHead(nn.Module):
         scores = q @ k.mT
         scaled = scores * (1.0 / math.sqrt(d_head))
         causal = minigrad.ones(T, T, dtype=minigrad.bool).tril()
+        causal.name = "causal mask"
         masked = scaled.masked_fill(~causal, float("-inf"))
         weights = masked.softmax(-1)
         return weights @ v
@@ -112,7 +113,7 @@ def gpt_gradient_flow():
     loss.name = "loss"
     with record_gradients():
         loss.backward()
-    return draw(loss, model=model, depth=2)
+    return draw(loss, model=model, depth=2, tensors=False)
 
 
 GALLERY = {

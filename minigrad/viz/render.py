@@ -159,7 +159,7 @@ def _kind_attrs(kind: str) -> dict:
 
 def _label(v: Vertex, scale: GradScale, show_grad: bool) -> str:
     """An HTML-like label: title, notes, shape and dtype, data summary, and a gradient cell."""
-    if v.kind == "op":
+    if v.kind == "op" and v.shape is None:  # its output tensor has a vertex of its own
         return f"<{_esc(v.title)}>"
     rows = []
     if v.title:
@@ -196,7 +196,7 @@ def _legend(graph: graphviz.Digraph, g: GraphModel, scale: GradScale) -> None:
             f'<tr><td bgcolor="{fill}" border="1" color="{s["color"]}">  </td>'
             f'<td align="left">{_esc(style.KIND_MEANING[k])}</td></tr>'
         )
-    if not scale.empty:
+    if scale.lo is not None:
         rows.append('<tr><td colspan="2" align="left"><b>gradient norm</b> (log scale)</td></tr>')
         swatches = "".join(f'<td bgcolor="{c}" width="10"> </td>' for c in style.PALETTE)
         rows.append(
@@ -204,8 +204,15 @@ def _legend(graph: graphviz.Digraph, g: GraphModel, scale: GradScale) -> None:
             f"<td>{format_norm(scale.lo)}</td>{swatches}<td>{format_norm(scale.hi)}</td>"
             f"</tr></table></td></tr>"
         )
+        rows.append('<tr><td colspan="2" align="left">arrow width: gradient along it</td></tr>')
+    if scale.has_zero:
         rows.append(
             f'<tr><td bgcolor="{style.ZERO_COLOR}"> </td><td align="left">zero gradient</td></tr>'
+        )
+    if any(e.slot is not None for e in g.edges):
+        rows.append(
+            f'<tr><td><font color="{SLOT_LABEL["labelfontcolor"]}">0 1</font></td>'
+            f'<td align="left">operand positions</td></tr>'
         )
     table = "".join(rows)
     label = f'<<table border="0" cellspacing="2" cellpadding="2">{table}</table>>'

@@ -1,13 +1,14 @@
-"""Making big graphs readable: collapsing deep modules, folding repeated blocks.
+"""Making big graphs readable: collapsing deep modules, folding repeated blocks, drawing
+intermediate tensors inside their ops (``merge_tensors``).
 
-Both take a ``GraphModel`` and return a new one (the input is left as it was); neither recurses.
+Each takes a ``GraphModel`` and returns a new one (the input is left as it was); none recurses.
 
 **Depth.** ``depth`` counts nested module *calls*: the model is at depth 1, the modules its
 ``forward`` calls are at depth 2, and so on (containers such as ``ModuleList`` never run, so they
 do not count). ``collapse(g, depth=k)`` keeps the clusters of depth <= k and replaces each module
 call of depth k + 1, with everything inside it, by one vertex showing the module's class, the
 shapes going in and out, and its parameter count. ``depth=0`` collapses the whole model.
-Inputs and outputs always stay in sight.
+Inputs (always drawn at the top level) and outputs stay in sight.
 
 **Repeats.** ``fold_repeats(g)`` finds runs of consecutive sibling module calls that are
 identical (same class, same parameter count, the same ops on the same shapes in the same order),
@@ -37,7 +38,7 @@ def collapse(g: GraphModel, depth: int) -> GraphModel:
     for v in g.vertices.values():
         if len(v.path) <= depth:
             out.add(v)
-        elif v.kind in ("input", "output"):
+        elif v.kind == "output":  # stays in sight, in the deepest cluster still drawn
             out.add(dataclasses.replace(v, path=v.path[:depth]))
         else:
             key = v.path[: depth + 1]
@@ -108,6 +109,23 @@ def _reroute(edges, ends: dict, carries: dict, keep_slots: bool, backward: bool)
         else:
             merged[key] = Edge(s, d, slot, key[3], e.shape, list(e.grads))
     return list(merged.values())
+
+
+def merge_tensors(g: GraphModel) -> GraphModel:
+    """Draw each intermediate tensor inside the op that produced it: the op's vertex takes the
+    tensor's shape, dtype, data summary and gradient, and the arrows that left the tensor leave
+    the op. Inputs, parameters and outputs keep their own vertices."""
+    into_op = {e.dst: e.src for e in g.edges if g.vertices[e.dst].kind == "tensor"}
+    made = {op: g.vertices[t] for t, op in into_op.items()}
+    out = GraphModel(backward=g.backward, clusters=dict(g.clusters))
+    for v in g.vertices.values():
+        if v.id in made:
+            t = made[v.id]
+            v = dataclasses.replace(v, shape=t.shape, dtype=t.dtype, grad=t.grad, summary=t.summary)
+        if v.id not in into_op:
+            out.add(v)
+    out.edges = _reroute(g.edges, into_op, carries=into_op, keep_slots=True, backward=g.backward)
+    return out
 
 
 def fold_repeats(g: GraphModel) -> GraphModel:

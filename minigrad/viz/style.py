@@ -41,7 +41,6 @@ CLUSTER_STYLE = {"style": "rounded,filled", "color": "#b0b0b0", "fillcolor": "#f
 # Gradient norms, small to large: light to dark (ColorBrewer's "Oranges").
 PALETTE = ("#fee6ce", "#fdd0a2", "#fdae6b", "#fd8d3c", "#f16913", "#d94801", "#a63603", "#7f2704")
 ZERO_COLOR = "#c8c8c8"  # a gradient that is exactly zero: nothing flows
-EDGE_COLOR = "#555555"
 MIN_PENWIDTH, MAX_PENWIDTH = 0.7, 4.0
 
 
@@ -54,17 +53,16 @@ class GradScale:
     """
 
     def __init__(self, norms):
-        positive = [g for g in norms if g is not None and g > 0.0 and math.isfinite(g)]
+        known = [g for g in norms if g is not None]
+        positive = [g for g in known if g > 0.0 and math.isfinite(g)]
         self.lo = min(positive) if positive else None
         self.hi = max(positive) if positive else None
-
-    @property
-    def empty(self) -> bool:
-        return self.lo is None
+        self.has_zero = any(g == 0.0 for g in known)
+        self.empty = not known  # no gradient known anywhere: nothing to colour
 
     def position(self, g: float) -> float:
         """Where g sits between the smallest (0) and largest (1) norm, on a log scale."""
-        if not math.isfinite(g):
+        if not math.isfinite(g):  # inf or nan: as alarming as the largest
             return 1.0
         span = math.log10(self.hi) - math.log10(self.lo)
         if span == 0.0:
