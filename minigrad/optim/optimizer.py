@@ -30,6 +30,7 @@ class Optimizer(ABC):
                 f"params argument given to the optimizer should be an iterable of Tensors or "
                 f"dicts, but got {type(params).__name__}"
             )
+        _check_ordered(params)
         self.defaults = defaults
         self.state: dict = defaultdict(dict)
         self.param_groups: list[dict] = []
@@ -48,11 +49,7 @@ class Optimizer(ABC):
         params = param_group["params"]
         if isinstance(params, Tensor):
             params = [params]
-        elif isinstance(params, set):
-            raise DTypeError(
-                "optimizer parameters need to be organized in ordered collections, but the "
-                "ordering of tensors in sets will change between runs. Please use a list instead."
-            )
+        _check_ordered(params)
         params = list(params)
         for p in params:
             if not isinstance(p, Tensor):
@@ -152,6 +149,14 @@ class Optimizer(ABC):
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _check_ordered(params) -> None:
+    if isinstance(params, set):
+        raise DTypeError(
+            "optimizer parameters need to be organized in ordered collections, but the "
+            "ordering of tensors in sets will change between runs. Please use a list instead."
+        )
 
 
 def check_option(name: str, value: float, below: float | None = None) -> None:
