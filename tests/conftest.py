@@ -53,7 +53,7 @@ def device(request) -> str:
 
 @pytest.fixture(params=[CUDA])
 def cuda(request) -> str:
-    """ "cuda", for tests that need a GPU (skipped, with the reason, without CuPy or a GPU)."""
+    """The "cuda" device, for tests that need a GPU (skipped, saying why, elsewhere)."""
     return request.param
 
 

@@ -240,13 +240,15 @@ class StrictNamespace:
     """The strict backend's ``xp``: NumPy's functions, taking and returning strict arrays.
 
     ``xp.asarray`` and ``xp.array`` accept host data (as ``cupy.asarray`` does, by copying it to
-    the device); every other function refuses NumPy arrays. ``xp.random`` is not offered: random
-    numbers come from the backend (``backend.uniform`` ...), so that seeding reaches them.
+    the device); every other function refuses NumPy arrays. Submodules (``xp.linalg``) are
+    wrapped alike, except ``xp.random``: random numbers come from the backend
+    (``backend.uniform`` ...), so that ``manual_seed`` reaches them.
     """
 
     ndarray = StrictArray
 
-    def __init__(self):
+    def __init__(self, module=np):
+        self._module = module
         self._cache: dict[str, object] = {}
 
     def asarray(self, data, dtype=None):
@@ -262,12 +264,15 @@ class StrictNamespace:
         found = self._cache.get(name)
         if found is not None:
             return found
-        attr = getattr(np, name)
-        if isinstance(attr, types.ModuleType):
+        if name == "random":
             raise AttributeError(
-                f"strict device: xp.{name} is not part of the backend seam (random numbers come "
-                f"from backend.uniform / normal / integers)"
+                "strict device: xp.random is not part of the backend seam (random numbers come "
+                "from backend.uniform / normal / integers)"
             )
+        attr = getattr(self._module, name)
+        if isinstance(attr, types.ModuleType):
+            found = self._cache[name] = StrictNamespace(attr)
+            return found
         if isinstance(attr, type) or not callable(attr):
             return attr  # dtypes (xp.float32) and constants (xp.inf)
 
