@@ -23,7 +23,10 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
 
 
 def from_numpy(array) -> Tensor:
-    return Tensor(array)
+    """A CPU tensor sharing memory with the NumPy array (int and float types of other widths
+    are converted to int64 / float32 / float64, which copies)."""
+    target = dtypes.from_numpy(array.dtype)
+    return Tensor._make(CPU.backend.asarray(array, target.np), CPU)
 
 
 def _new(array_fn, size, dtype, device, requires_grad, float_default=True) -> Tensor:
@@ -122,8 +125,13 @@ def multinomial(probs: Tensor, num_samples: int, replacement: bool = False) -> T
         raise ArgumentError(
             "multinomial: invalid multinomial distribution (sum of probabilities <= 0)"
         )
+    if not replacement and bool(((p > 0).sum(-1) < num_samples).any()):
+        raise ArgumentError(
+            f"multinomial: invalid multinomial distribution (with replacement=False, not enough "
+            f"non-negative category to sample {num_samples} of them)"
+        )
     backend = p.device.backend
-    if replacement:
+    if replacement or num_samples == 1:
         cdf = p.cumsum(-1)
         u = Tensor._make(backend.uniform((p.shape[0], num_samples), "float64"), p.device)
         u = u * cdf[:, -1:]
@@ -133,7 +141,8 @@ def multinomial(probs: Tensor, num_samples: int, replacement: bool = False) -> T
     else:
         u = Tensor._make(backend.uniform(p.shape, "float64"), p.device)
         gumbel = -(-(u.clamp(min=1e-300)).log()).log()
-        out = (p.log() + gumbel).topk(num_samples, dim=-1).indices
+        log_p = p.clamp(min=1e-300).log().masked_fill(p == 0, float("-inf"))
+        out = (log_p + gumbel).topk(num_samples, dim=-1).indices
     return out.reshape(-1) if probs.ndim == 1 else out
 
 
