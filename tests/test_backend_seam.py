@@ -477,19 +477,20 @@ def test_forward_backward_reads_nothing_back():
 
 
 # ---- models and optimizers off the CPU -------------------------------------------------------
-def _gpt_training(device, optimizer_name):
-    """Two training steps and a sampled continuation of a tiny GPT moved to ``device``."""
+def _gpt_training(device, optimizer_name, dropout):
+    """Two training steps and a sampled continuation of a tiny GPT moved to ``device``:
+    ([losses, tokens, *parameters], the strict device's host reads in each step)."""
     from transformer.models import GPT, GPTConfig
 
     minigrad.manual_seed(0)
-    config = GPTConfig(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=16, dropout=0.1)
-    model = GPT(config).to(device)
+    config = GPTConfig(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=16, dropout=dropout)
+    model = GPT(config).to(device)  # initialised on the CPU, so the same weights everywhere
     if optimizer_name == "adamw":
         optimizer = model.configure_optimizers(weight_decay=0.1, learning_rate=1e-2)
     else:
         optimizer = minigrad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
-    minigrad.manual_seed(1)  # the device's own generator draws from here on (same start as CPU)
-    data = minigrad.randint(0, 11, (3, 9), device=device)
+    data = minigrad.randint(0, 11, (3, 9)).to(device)
+    minigrad.manual_seed(1)  # dropout and sampling draw from the device's generator from here on
     losses, reads = [], []
     for _ in range(2):
         strict_backend.host_reads.clear()
@@ -513,16 +514,24 @@ def _gpt_training(device, optimizer_name):
 @pytest.mark.parametrize("optimizer_name", ["adamw", "sgd"])
 def test_gpt_training_step_matches_cpu(other_device, optimizer_name):
     """Module.to, dropout, AdamW / SGD, clip_grad_norm_ and sampling give the CPU's numbers.
-    A training step reads back only the 4 numbers of the index range checks (embedding and
-    cross_entropy): on a GPU, every other read would stall the queue of kernels."""
+
+    On "strict" (the CPU's generator) everything agrees, and a training step reads back only
+    the 4 numbers of the index range checks (embedding, cross_entropy): on a GPU any other
+    read would stall the queue of kernels. CUDA has its own generator, so there dropout is off,
+    sampled tokens are not compared, and AdamW's parameters are not either: its first update
+    is lr * sign(gradient), which rounding can flip where a gradient is nearly zero."""
     pytest.importorskip("transformer.models")
-    expected, _ = _gpt_training("cpu", optimizer_name)
-    got, reads = _gpt_training(other_device, optimizer_name)
-    if other_device == "strict":  # same generator as the CPU: dropout and sampling agree
+    same_generator = other_device == "strict"
+    dropout = 0.1 if same_generator else 0.0
+    expected, _ = _gpt_training("cpu", optimizer_name, dropout)
+    got, reads = _gpt_training(other_device, optimizer_name, dropout)
+    if same_generator:
         assert_same(expected, got, other_device)
         assert reads == [{"int": 4}, {"int": 4}]
-    else:  # another generator: the numbers differ, but training must still take effect
-        assert np.isfinite(got[0]).all() and got[0][1] < got[0][0] + 0.5
+    else:
+        compared = 1 if optimizer_name == "adamw" else len(expected)
+        assert_same(expected[:1] + expected[2:compared], got[:1] + got[2:compared], other_device)
+        assert got[1].shape == (3, 7) and ((0 <= got[1]) & (got[1] < 11)).all()
 
 
 def test_checkpoints_move_between_devices(other_device, tmp_path):
