@@ -1,7 +1,8 @@
 """A gallery of rendered graphs, for the README: ``python -m minigrad.viz --out docs/img``.
 
-Each entry builds a small model, runs it (and its backward pass, recording the gradient flow)
-and returns the drawing. Everything is seeded, so the pictures are the same on every run.
+Each entry builds a small model or expression, runs it (and, where the picture shows gradients,
+its backward pass inside ``record_gradients()``) and returns the drawing. Everything is seeded,
+so the pictures are the same on every run.
 """
 
 from __future__ import annotations
@@ -29,8 +30,7 @@ def neuron():
 
 def neuron_backward():
     """The same neuron's backward graph: the functions backward runs, as torchviz draws."""
-    x = minigrad.tensor([2.0, 0.0])
-    x.name = "x"
+    x = _named([2.0, 0.0], "x")
     w = _named([-3.0, 1.0], "w", param=True)
     b = _named(6.8813735870195432, "b", param=True)
     o = ((x * w).sum() + b).tanh()
@@ -92,9 +92,8 @@ def encoder_layer():
 def softmax_backward():
     """The graph of softmax's gradient: dL/dx = y * (g - sum(g * y)), with g = dL/dy. Computed
     with create_graph=True, the gradient is a tensor with a graph of its own."""
-    x = _named([[1.0, 2.0, 0.5]], "x", param=True)
-    g = minigrad.tensor([[0.3, -1.0, 0.2]])
-    g.name = "g (dL/dy)"
+    x = _named([[1.0, 2.0, 0.5]], "x", requires_grad=True)
+    g = _named([[0.3, -1.0, 0.2]], "g (dL/dy)")
     y = x.softmax(-1)
     (dx,) = minigrad.autograd.grad(y, x, grad_outputs=g, create_graph=True)
     dx.name = "dL/dx"
@@ -137,7 +136,10 @@ def render_gallery(out_dir, formats=("svg", "png"), names=None) -> list:
     return paths
 
 
-def _named(value, name: str, param: bool = False):
-    t = nn.Parameter(minigrad.tensor(value)) if param else minigrad.tensor(value)
+def _named(value, name: str, param: bool = False, requires_grad: bool = False):
+    """A tensor (a Parameter if ``param``) that graphs label ``name``."""
+    t = minigrad.tensor(value, requires_grad=requires_grad)
+    if param:
+        t = nn.Parameter(t)
     t.name = name
     return t
