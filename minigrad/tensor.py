@@ -883,6 +883,16 @@ class Tensor:
     # ---- indexing ------------------------------------------------------------------------------
     def __getitem__(self, index) -> Tensor:
         index = _to_raw_index(index, self)
+        if _mixes_ints_and_arrays(index):
+            # PyTorch applies ints first (as select), then the index arrays; NumPy counts ints
+            # as index arrays too, which can move the result's axes: x[0, :, [1, 2]] is (3, 2)
+            first = []
+            for p in index:
+                if isinstance(p, int) or p is Ellipsis:
+                    first.append(p)
+                elif p is not None:  # a slice or an index array (a mask spans mask.ndim axes)
+                    first += [slice(None)] * (p.ndim if getattr(p, "dtype", None) == bool else 1)
+            return self[tuple(first)][tuple(p for p in index if not isinstance(p, int))]
         op = movement.Slice if movement.is_basic_index(index) else movement.Index
         try:
             return op.apply(self, index=index)
@@ -931,6 +941,8 @@ class Tensor:
                 f"gather(): Index tensor must have the same number of dimensions as input tensor "
                 f"(index {format_shape(index.shape)}, input {format_shape(self.shape)})"
             )
+        if self.ndim == 0:  # a 0-d tensor has one element along its dim 0, as in PyTorch
+            return self.reshape(1).gather(0, index.reshape(1)).reshape(())
         grids = list(
             self._xp.meshgrid(
                 *[self._xp.arange(n) for n in index.shape], indexing="ij", sparse=True
@@ -1363,6 +1375,15 @@ def _to_raw_index(index, x: Tensor):
         else:
             out.append(p)
     return tuple(out) if isinstance(index, tuple) else out[0]
+
+
+def _mixes_ints_and_arrays(index) -> bool:
+    """Whether a raw index has both int parts and index arrays (see ``Tensor.__getitem__``)."""
+    return (
+        isinstance(index, tuple)
+        and not movement.is_basic_index(index)
+        and any(isinstance(p, int) for p in index)
+    )
 
 
 def _describe_index(index) -> str:

@@ -15,10 +15,15 @@ Values avoid the points where an op is not differentiable, because finite differ
 disagree with any one-sided derivative: logs and roots see values >= 0.1, and ops with kinks
 (abs, relu, clamp, max, sort, ...) see values on a grid that never hits 0, a clamp bound, or
 each other (``"distinct"``).
+
+Hypothesis draws the shape, the layout and a seed; the values come from NumPy's generator with
+that seed. Drawing every element through Hypothesis would cost more than the op under test, and
+the interesting structure here (rank, size-1 axes, broadcasting, strides) is in the shapes.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +33,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 import minigrad
 from minigrad.autograd import gradcheck, gradgradcheck
@@ -38,37 +42,67 @@ MAX_SIDE = 5
 
 # The grid of "distinct" values: k * 0.1 + 0.037, so never 0, never a multiple of 0.05 (clamp
 # bounds in the tables are), and any two differ by at least 0.1 - far beyond gradcheck's eps.
-GRID_STEP = 0.1
-GRID_OFFSET = 0.037
+GRID = np.arange(-25, 25) * 0.1 + 0.037
 # A second grid, halfway between the first one's points: a value from each never tie.
-GRID_OFFSET_B = 0.087
+GRID_B = GRID + 0.05
+
+
+def _smooth(rng, shape):
+    return rng.uniform(-2.0, 2.0, shape)
+
+
+def _positive(rng, shape):
+    return rng.uniform(0.1, 3.0, shape)
+
+
+def _nonzero(rng, shape):
+    return rng.uniform(0.1, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+def _on_grid(grid):
+    def draw(rng, shape):
+        return rng.choice(grid, math.prod(shape), replace=False).reshape(shape)
+
+    return draw
+
 
 KINDS = {
-    "smooth": st.floats(-2.0, 2.0, allow_nan=False, allow_infinity=False),
-    "positive": st.floats(0.1, 3.0, allow_nan=False, allow_infinity=False),
-    "nonzero": st.one_of(st.floats(0.1, 2.0), st.floats(-2.0, -0.1)),
-    "distinct": st.integers(-25, 24).map(lambda k: k * GRID_STEP + GRID_OFFSET),
-    "distinct_b": st.integers(-25, 24).map(lambda k: k * GRID_STEP + GRID_OFFSET_B),
+    "smooth": _smooth,  # uniform in [-2, 2]
+    "positive": _positive,  # uniform in [0.1, 3]: the domain of log, sqrt, rsqrt, pow's base
+    "nonzero": _nonzero,  # |x| in [0.1, 2]: away from abs's kink and division's pole
+    "distinct": _on_grid(GRID),  # unique within the array, never 0 or a multiple of 0.05
+    "distinct_b": _on_grid(GRID_B),  # like "distinct"; never equal to a "distinct" value
 }
 
 
 # ---- shapes -------------------------------------------------------------------------------------
-@st.composite
-def shapes(draw, min_dims=0, max_dims=4, min_side=1, max_side=MAX_SIDE, max_numel=MAX_NUMEL):
-    """A shape of ``min_dims``..``max_dims`` axes, each ``min_side``..``max_side`` long.
+def _all_shapes(max_dims=4, max_side=MAX_SIDE, max_numel=MAX_NUMEL):
+    """Every shape within the limits, simplest first (Hypothesis shrinks towards the start)."""
+    found = [
+        shape
+        for ndim in range(max_dims + 1)
+        for shape in itertools.product(range(1, max_side + 1), repeat=ndim)
+        if math.prod(shape) <= max_numel
+    ]
+    return sorted(found, key=lambda s: (len(s), math.prod(s), s))
 
-    Sides are drawn one by one within what the element budget leaves, so large ranks come out
-    with small sides rather than being rejected.
-    """
-    ndim = draw(st.integers(min_dims, max_dims))
-    shape, numel = [], 1
-    for i in range(ndim):
-        rest = ndim - i - 1  # axes still to come need at least min_side each
-        room = max_numel // (numel * min_side**rest)
-        side = draw(st.integers(min_side, max(min_side, min(max_side, room))))
-        shape.append(side)
-        numel *= side
-    return tuple(shape)
+
+_SHAPES = _all_shapes()
+
+
+def shapes(min_dims=0, max_dims=4, min_side=1, max_numel=MAX_NUMEL, numel=None):
+    """A shape of ``min_dims``..``max_dims`` axes with sides ``min_side``..5 and at most
+    ``max_numel`` elements (exactly ``numel`` when given)."""
+    return st.sampled_from(
+        [
+            s
+            for s in _SHAPES
+            if min_dims <= len(s) <= max_dims
+            and min(s, default=min_side) >= min_side
+            and math.prod(s) <= max_numel
+            and (numel is None or math.prod(s) == numel)
+        ]
+    )
 
 
 @st.composite
@@ -81,17 +115,20 @@ def broadcastable(draw, n=2, min_dims=0, max_dims=4, max_numel=MAX_NUMEL):
     operands = []
     for _ in range(n):
         lead = draw(st.integers(0, len(result)))
-        ones = draw(st.lists(st.booleans(), min_size=len(result), max_size=len(result)))
-        operands.append(tuple(1 if one else s for one, s in zip(ones, result))[lead:])
-    full = tuple(np.broadcast_shapes(*operands)) if operands else ()
-    return tuple(operands), full
+        ones = draw(st.integers(0, 2 ** len(result) - 1))  # bit i set: axis i has size 1
+        shape = tuple(1 if ones >> i & 1 else s for i, s in enumerate(result))
+        operands.append(shape[lead:])
+    return tuple(operands), tuple(np.broadcast_shapes(*operands))
 
 
 # ---- values and layouts -------------------------------------------------------------------------
+LAYOUTS = ("contiguous", "permuted", "strided")
+
+
 def _relayout(array: np.ndarray, layout: str, order) -> np.ndarray:
     """The same values as ``array`` in the memory layout named ``layout``."""
     if layout == "permuted":
-        # draw the data in permuted axis order, then view it back: a transposed (non-C) layout
+        # the data laid out in permuted axis order, viewed back: a transposed (non-C) layout
         inverse = np.argsort(order)
         return np.ascontiguousarray(array.transpose(order)).transpose(inverse)
     if layout == "strided":
@@ -104,48 +141,44 @@ def _relayout(array: np.ndarray, layout: str, order) -> np.ndarray:
 
 
 @st.composite
-def layouts(draw, array: np.ndarray) -> np.ndarray:
-    """``array``'s values, C-contiguous, transposed or strided (0-d arrays stay as they are)."""
-    if array.ndim == 0:
-        return array
-    layout = draw(st.sampled_from(["contiguous", "permuted", "strided"]))
-    order = draw(st.permutations(range(array.ndim)))
-    return _relayout(array, layout, order)
-
-
-@st.composite
 def arrays(draw, shape, kind="smooth", contiguous=False) -> np.ndarray:
-    """A float64 array of ``shape`` with values of ``kind`` (a key of ``KINDS``).
+    """A float64 array of ``shape`` (a tuple or a strategy) with values of ``kind``.
 
-    ``"distinct"`` values are also unique within the array, so reductions have no ties.
+    Unless ``contiguous``, the array may be a transposed or strided view: ops must not assume
+    C order. ``"distinct"`` values are unique within the array, so reductions have no ties.
     """
     if isinstance(shape, st.SearchStrategy):
         shape = draw(shape)
-    unique = kind.startswith("distinct")
-    array = draw(hnp.arrays(np.float64, shape, elements=KINDS[kind], unique=unique))
-    return array if contiguous else draw(layouts(array))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="seed"))
+    array = np.asarray(KINDS[kind](rng, shape), dtype=np.float64)
+    if contiguous or len(shape) == 0:
+        return array
+    layout = draw(st.sampled_from(LAYOUTS), label="layout")
+    return _relayout(array, layout, rng.permutation(len(shape)))
 
 
 def leaf(array, requires_grad=True) -> minigrad.Tensor:
     """A float64 minigrad leaf with ``array``'s values *and* memory layout (strides kept)."""
-    array = np.asarray(array)
-    if array.dtype.kind == "f":
-        array = array.astype(np.float64, copy=False)
-        return minigrad.from_numpy(array).requires_grad_(requires_grad)
-    return minigrad.from_numpy(array)
+    array = np.asarray(array, dtype=np.float64)
+    return minigrad.from_numpy(array).requires_grad_(requires_grad)
 
 
 @st.composite
 def dims(draw, ndim, allow_none=True, allow_tuple=True):
-    """A reduction ``dim`` for a tensor of ``ndim`` axes: None, an int (maybe negative) or a tuple."""
-    rank = max(ndim, 1)
+    """A reduction ``dim`` for ``ndim`` axes: None, an int (maybe negative) or a tuple of ints."""
+    rank = max(ndim, 1)  # a 0-d tensor takes dim 0 or -1, as in PyTorch
     choices = [st.integers(-rank, rank - 1)]
     if allow_none:
         choices.append(st.none())
     if allow_tuple and ndim > 0:
-        axes = st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True)
-        choices.append(axes.map(tuple))
+        axes = st.lists(st.integers(-ndim, ndim - 1), min_size=1, max_size=ndim)
+        choices.append(axes.filter(lambda a: len({d % ndim for d in a}) == len(a)).map(tuple))
     return draw(st.one_of(*choices))
+
+
+def np_axis(array: np.ndarray, dim):
+    """A minigrad/PyTorch ``dim`` as NumPy's ``axis`` (a 0-d array's dim 0 means all axes)."""
+    return None if array.ndim == 0 else dim
 
 
 # ---- op tables ----------------------------------------------------------------------------------
@@ -189,7 +222,18 @@ def example(array_tuples, **param_strategies) -> st.SearchStrategy:
 
 def one(kind="smooth", shape=None, **param_strategies) -> st.SearchStrategy:
     """An ``Example`` of a single array of ``kind`` (any shape unless given) and parameters."""
-    return example(st.tuples(arrays(shape or shapes(), kind)), **param_strategies)
+    return example(
+        st.tuples(arrays(shapes() if shape is None else shape, kind)), **param_strategies
+    )
+
+
+@st.composite
+def reduction(draw, kind="smooth", min_dims=0, allow_none=True, allow_tuple=True, **params):
+    """An ``Example`` of one array with a ``dim`` and a ``keepdim`` to reduce it by."""
+    array = draw(arrays(shapes(min_dims=min_dims), kind))
+    dim = draw(dims(array.ndim, allow_none, allow_tuple), label="dim")
+    keepdim = draw(st.booleans(), label="keepdim")
+    return Example((array,), dict(dim=dim, keepdim=keepdim, **draw(st.fixed_dictionaries(params))))
 
 
 @st.composite
@@ -253,29 +297,26 @@ def numpy_erf(x):
 
 
 def op_tests(cases, gradgrad_examples=10):
-    """The three property tests of an op table, for a test module to bind at top level.
+    """The property tests of an op table, for a test module to bind at top level.
 
-    ``test_forward`` compares with the NumPy reference, ``test_gradcheck`` checks the full
-    Jacobian, ``test_gradgradcheck`` the second derivatives (with fewer examples: each one runs
-    the op's backward, recorded, many times).
+    ``test_op`` compares each drawn example's values with the NumPy reference and its full
+    Jacobian with central differences; ``test_gradgradcheck`` checks second derivatives, on
+    fewer examples (each runs the op's recorded backward many times).
     """
-    with_ref = [c for c in cases if c.ref is not None]
-    differentiable = [c for c in cases if c.grad]
 
-    @pytest.mark.parametrize("case", with_ref, ids=str)
+    @pytest.mark.parametrize("case", cases, ids=str)
     @given(data=st.data())
-    def test_forward(case, data):
-        check_forward(case, data.draw(case.draw, label="example"))
+    def test_op(case, data):
+        ex = data.draw(case.draw, label="example")
+        if case.ref is not None:
+            check_forward(case, ex)
+        if case.grad:
+            check_gradcheck(case, ex)
 
-    @pytest.mark.parametrize("case", differentiable, ids=str)
-    @given(data=st.data())
-    def test_gradcheck(case, data):
-        check_gradcheck(case, data.draw(case.draw, label="example"))
-
-    @pytest.mark.parametrize("case", differentiable, ids=str)
+    @pytest.mark.parametrize("case", [c for c in cases if c.grad], ids=str)
     @settings(max_examples=gradgrad_examples)
     @given(data=st.data())
     def test_gradgradcheck(case, data):
         check_gradgradcheck(case, data.draw(case.draw, label="example"))
 
-    return test_forward, test_gradcheck, test_gradgradcheck
+    return test_op, test_gradgradcheck

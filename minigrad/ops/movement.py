@@ -137,7 +137,12 @@ class IndexPut(Function):
         x, v = ctx.inputs
         (index,) = ctx.saved
         gx = IndexPut.apply(g, g.new_zeros(()), index=index) if x.requires_grad else None
-        gv = unbroadcast(g[index], v.shape) if v.requires_grad else None
+        gv = None
+        if v.requires_grad:
+            gv = g[index]
+            if v.ndim > gv.ndim:  # v may have extra leading size-1 axes, as in PyTorch
+                gv = gv.reshape((1,) * (v.ndim - gv.ndim) + gv.shape)
+            gv = unbroadcast(gv, v.shape)
         return gx, gv
 
 
