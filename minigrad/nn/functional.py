@@ -252,14 +252,24 @@ def scaled_dot_product_attention(
         )
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = (query @ key.mT) * scale
     if is_causal:
-        attn_mask = causal_mask_like(scores, L, S)
+        attn_mask = causal_mask_like(query, L, S)
     if attn_mask is not None:
-        scores = apply_attention_mask(scores, attn_mask, "scaled_dot_product_attention")
-    weights = scores.softmax(-1)
-    if dropout_p > 0.0:
-        weights = dropout(weights, dropout_p)
+        batch = broadcast_shapes(
+            query.shape[:-2], key.shape[:-2], op="scaled_dot_product_attention"
+        )
+        check_attention_mask(attn_mask, batch + (L, S), "scaled_dot_product_attention")
+        if attn_mask.dtype is not dtypes.bool_:
+            attn_mask = attn_mask.to(query.dtype)
+    if dropout_p == 0.0 and (attn_mask is None or not attn_mask.requires_grad):
+        # one graph node with a hand-derived backward (ops/nn.py); the general path follows
+        mask = None if attn_mask is None else attn_mask._data
+        return fused.Attention.apply(query, key, value, mask=mask, scale=scale)
+    scores = (query @ key.mT) * scale
+    if attn_mask is not None:
+        is_bool = attn_mask.dtype is dtypes.bool_
+        scores = where(attn_mask, scores, float("-inf")) if is_bool else scores + attn_mask
+    weights = dropout(scores.softmax(-1), dropout_p)
     return weights @ value
 
 
@@ -268,21 +278,18 @@ def causal_mask_like(ref: Tensor, L: int, S: int) -> Tensor:
     return Tensor._make(ref._xp.tri(L, S, 0, dtype=bool), ref.device)
 
 
-def apply_attention_mask(scores: Tensor, mask: Tensor, op: str) -> Tensor:
-    """Scores with a boolean mask (False -> -inf) or a float mask (added) applied."""
+def check_attention_mask(mask, scores_shape, op: str) -> None:
+    """A mask must be a bool or float tensor that broadcasts to the scores' shape."""
     if not isinstance(mask, Tensor):
         raise DTypeError(f"{op}: attn_mask must be a Tensor, got {type(mask).__name__}")
     try:
-        fits = broadcast_shapes(mask.shape, scores.shape, op=op) == scores.shape
+        fits = broadcast_shapes(mask.shape, scores_shape, op=op) == tuple(scores_shape)
     except ShapeError:
         fits = False
     if not fits:
         raise ShapeError(
             f"{op}: attn_mask of shape {format_shape(mask.shape)} cannot be broadcast to the "
-            f"attention scores of shape {format_shape(scores.shape)} (batch..., queries, keys)"
+            f"attention scores of shape {format_shape(scores_shape)} (batch..., queries, keys)"
         )
-    if mask.dtype is dtypes.bool_:
-        return where(mask, scores, float("-inf"))
-    if not mask.is_floating_point():
+    if mask.dtype is not dtypes.bool_ and not mask.is_floating_point():
         raise DTypeError(f"{op}: attn_mask must be bool or floating point, got {mask.dtype}")
-    return scores + mask.to(scores.dtype)

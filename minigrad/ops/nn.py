@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Function
+from .broadcast import unbroadcast
 
 
 class Softmax(Function):
@@ -112,3 +113,51 @@ class Gelu(Function):
         cdf = ctx.intermediate(saved, lambda: 0.5 * (1.0 + (x * _SQRT_HALF).erf()))
         pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
         return (g * (cdf + x * pdf),)
+
+
+class Attention(Function):
+    """Scaled dot-product attention as one node: y = P V,  P = softmax(Q K^T * scale + mask).
+
+    With S = Q K^T * scale + mask and dP = dy V^T:
+    dV = P^T dy,  dS = P * (dP - rowsum(dP * P)),  dQ = dS K * scale,  dK = dS^T Q * scale.
+
+    ``mask`` is a backend array: boolean (True = may attend) or float (added to the scores).
+    """
+
+    @staticmethod
+    def forward(ctx, q, k, v, mask, scale):
+        xp = ctx.xp
+        scores = xp.matmul(q, xp.swapaxes(k, -1, -2))
+        scores *= scale
+        if mask is not None:
+            if mask.dtype == bool:
+                scores = xp.where(mask, scores, float("-inf"))
+            else:
+                scores += mask
+        scores -= xp.max(scores, axis=-1, keepdims=True)
+        weights = xp.exp(scores, out=scores)
+        weights /= xp.sum(weights, axis=-1, keepdims=True)
+        ctx.save(mask, scale, weights)
+        return xp.matmul(weights, v)
+
+    @staticmethod
+    def backward(ctx, g):
+        mask, scale, weights = ctx.saved
+        q, k, v = ctx.saved_inputs()
+        p = ctx.intermediate(weights, lambda: attention_weights(q, k, ctx, mask, scale))
+        dp = g @ v.mT
+        ds = p * (dp - (dp * p).sum(dim=-1, keepdim=True)) * scale
+        return (
+            unbroadcast(ds @ k, q.shape) if q.requires_grad else None,
+            unbroadcast(ds.mT @ q, k.shape) if k.requires_grad else None,
+            unbroadcast(p.mT @ g, v.shape) if v.requires_grad else None,
+        )
+
+
+def attention_weights(q, k, ctx, mask, scale):
+    """P = softmax(Q K^T * scale + mask) in Tensor ops (for gradients of gradients)."""
+    scores = (q @ k.mT) * scale
+    if mask is not None:
+        m = ctx.constant(mask)
+        scores = scores.masked_fill(~m, float("-inf")) if mask.dtype == bool else scores + m
+    return scores.softmax(-1)
