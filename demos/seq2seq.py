@@ -1,0 +1,342 @@
+"""The encoder-decoder demos (``reverse_task``, ``copy_task``): train, decode, and look inside.
+
+The model is the Transformer of "Attention Is All You Need" at toy size: post-LN layers, the
+paper's learning-rate schedule (``noam``: linear warm-up, then 1/sqrt(step) decay), Adam with
+betas (0.9, 0.98), and label smoothing. Sequences are ``[<s>, x_1, ..., x_n]`` with x_i drawn from
+the content symbols (``transformer.data``); the decoder is trained with teacher forcing and tested
+by greedy decoding of held-out sequences that never appear in training.
+
+After training, one held-out sequence goes through the model once more, with every attention
+module keeping its weights (``store_attention``) and the gradient of the loss with respect to
+them, so the demo can draw what each head attends to and how the loss would like that to change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+import minigrad
+import minigrad.viz as viz
+from minigrad.nn import functional as F
+from minigrad.optim import Adam
+from minigrad.optim.lr_scheduler import noam
+from transformer import MultiHeadAttention, Transformer, attention, data
+from transformer.attention import split_heads
+
+from . import common
+
+TASKS = {"reverse": data.reverse_task, "copy": data.copy_task}
+MAP_NOTE = {
+    "reverse": "output position i reads input position n - i: an anti-diagonal",
+    "copy": "output position i reads input position i: a diagonal",
+}
+
+
+def add_arguments(parser) -> None:
+    """The model, data and schedule flags of the encoder-decoder demos."""
+    p = parser.add_argument_group("task and model")
+    p.add_argument("--length", type=int, default=10, help="sequence length incl. <s> (default 10)")
+    p.add_argument("--vocab", type=int, default=11, help="vocabulary incl. pad, <s> (default 11)")
+    p.add_argument("--d-model", type=int, default=64, help="model width (default 64)")
+    p.add_argument("--heads", type=int, default=4, help="attention heads (default 4)")
+    p.add_argument("--layers", type=int, default=2, help="encoder and decoder layers (default 2)")
+    p.add_argument("--d-ff", type=int, default=128, help="feed-forward width (default 128)")
+    p.add_argument("--dropout", type=float, default=0.0, help="dropout (default 0)")
+    p.add_argument("--batch", type=int, default=64, help="sequences per step (default 64)")
+    p.add_argument("--warmup", type=int, default=200, help="noam warm-up steps (default 200)")
+    p.add_argument("--factor", type=float, default=1.0, help="noam factor (default 1)")
+    p.add_argument("--smoothing", type=float, default=0.1, help="label smoothing (default 0.1)")
+    p.add_argument("--test-size", type=int, default=500, help="held-out sequences (default 500)")
+    p.add_argument(
+        "--inspect-at", type=int, default=100,
+        help="step at which to record attention gradients and gradient flow (default 100)",
+    )  # fmt: skip
+
+
+def main(task: str, argv=None, doc: str | None = None, steps: int = 1000) -> dict:
+    """Run the ``task`` demo ("reverse" or "copy"); returns the metrics it writes."""
+    parser = common.parser(f"{task}_task", doc, steps=steps)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    run, _, device = common.setup(args)
+    common.note_missing_dot()
+    make_batch = TASKS[task]
+
+    model = Transformer(
+        args.vocab, args.vocab, d_model=args.d_model, n_heads=args.heads, n_layers=args.layers,
+        d_ff=args.d_ff, dropout=args.dropout, norm_first=False, max_len=args.length,
+    ).to(device)  # fmt: skip
+    optimizer = Adam(model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9)
+    scheduler = noam(optimizer, d_model=args.d_model, warmup=args.warmup, factor=args.factor)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(
+        f"{task} task: Transformer (post-LN, {args.layers}+{args.layers} layers, d_model "
+        f"{args.d_model}, {args.heads} heads, {n_params:,} parameters) on sequences of "
+        f"{args.length - 1} symbols from {args.vocab - 2}"
+    )
+
+    test_src, test_tgt = make_batch(args.test_size, args.length, args.vocab, device=device)
+    held_out = {row.tobytes() for row in test_src.numpy()}
+    example = test_src[:1], test_tgt[:1]
+    inspect_step = max(1, min(args.inspect_at, args.steps))
+    gradient_norms = None
+
+    def at_step(step: int) -> None:
+        nonlocal gradient_norms
+        if step == inspect_step:
+            gradient_norms = inspect_gradients(model, run, *example, args.smoothing, step)
+
+    losses, lrs, train_seconds = train(
+        model, optimizer, scheduler, make_batch, args, held_out, f"train {task}", at_step
+    )
+
+    model.eval()
+    exact, per_token, decoded = evaluate(model, test_src, test_tgt)
+    print(f"held-out exact match: {exact:.1%} of {args.test_size} ({per_token:.1%} of tokens)")
+    for s, t, d in list(zip(test_src, test_tgt, decoded))[:3]:
+        verdict = "ok" if d.equal(t) else "expected " + " ".join(token_labels(t))
+        print(f"  {' '.join(token_labels(s))}  ->  {' '.join(token_labels(d))}  {verdict}")
+
+    floor = smoothing_floor(args.smoothing, args.vocab)
+    steps_axis = np.arange(1, args.steps + 1)
+    common.plot_curves(
+        run.path("loss.png"), {"train loss": (steps_axis, losses)},
+        title=f"{task} task: training loss (label smoothing {args.smoothing})",
+        hline=(floor, f"lowest possible with smoothing: {floor:.3f}"),
+    )  # fmt: skip
+    run.record("loss.png", "training loss curve")
+    common.plot_curves(run.path("lr.png"), {"noam": (steps_axis, lrs)}, "learning rate", "lr")
+    run.record("lr.png", "learning-rate schedule (warm-up, then 1/sqrt(step))")
+    draw_attention(model, run, *example, task)
+    if gradient_norms is None:  # --steps 0: look at the untrained model
+        gradient_norms = inspect_gradients(model, run, *example, args.smoothing, 0)
+    common.save_graph(
+        run, head_graph(model, example[0]), "graph_head", "one attention head, op by op"
+    )
+
+    config = vars_of(args)
+    common.save_checkpoint(run.path("checkpoint.pt"), model, optimizer, args.steps, config=config)
+    run.record("checkpoint.pt", "model and optimizer state (minigrad.load)")
+    metrics = {
+        "task": task,
+        "exact_match": exact,
+        "token_accuracy": per_token,
+        "test_size": args.test_size,
+        "final_loss": float(np.mean(losses[-20:])) if losses else None,
+        "loss_floor": floor,
+        "train_seconds": round(train_seconds, 2),
+        "steps": args.steps,
+        "parameters": n_params,
+        "seed": args.seed,
+        "gradient_norms": {"step": max(inspect_step, 0), "per_layer": gradient_norms},
+        "config": config,
+    }
+    run.save_metrics(metrics)
+    run.report()
+    return metrics
+
+
+def train(model, optimizer, scheduler, make_batch, args, held_out: set, desc: str, at_step=None):
+    """``args.steps`` steps of teacher forcing on fresh batches; (losses, learning rates, seconds).
+
+    ``at_step(step)``, if given, runs after each step (for inspecting the model mid-training).
+    """
+    device = next(model.parameters()).device
+    losses, lrs = [], []
+    progress = common.Progress(args.steps, desc)
+    for step in range(1, args.steps + 1):
+        src, tgt = unseen(make_batch(args.batch, args.length, args.vocab, device=device), held_out)
+        loss = sequence_loss(model, src, tgt, args.smoothing)
+        lrs.append(common.optimize(loss, optimizer, scheduler))
+        losses.append(loss.item())
+        progress.step(losses[-1], lrs[-1], tokens=src.numel() + tgt.numel())
+        if at_step is not None:
+            at_step(step)
+    progress.close()
+    return losses, lrs, progress.elapsed
+
+
+def smoothing_floor(eps: float, vocab: int) -> float:
+    """The least cross entropy against a smoothed target: its entropy.
+
+    The target puts 1 - eps + eps / V on the right token and eps / V on each other one; no model
+    can do better than predicting exactly that.
+    """
+    probs = np.full(vocab, eps / vocab)
+    probs[0] += 1.0 - eps
+    probs = probs[probs > 0]
+    return float(-(probs * np.log(probs)).sum())
+
+
+def vars_of(args) -> dict:
+    """The parsed flags as JSON-friendly values (paths as strings)."""
+    plain = (int, float, str, bool)
+    return {k: (v if isinstance(v, plain) else str(v)) for k, v in vars(args).items()}
+
+
+def unseen(batch, held_out: set) -> tuple:
+    """Drop the rows of a (src, tgt) batch whose source is a held-out test sequence."""
+    src, tgt = batch
+    keep = np.array([row.tobytes() not in held_out for row in src.numpy()])
+    if keep.all():
+        return src, tgt
+    index = minigrad.tensor(np.flatnonzero(keep), device=src.device)
+    return src[index], tgt[index]
+
+
+def sequence_loss(model, src, tgt, smoothing: float):
+    """Teacher forcing: read tgt[:, :-1], predict tgt[:, 1:]; label-smoothed cross entropy."""
+    logits = model(src, tgt[:, :-1])
+    vocab = logits.shape[-1]
+    return F.cross_entropy(
+        logits.reshape(-1, vocab), tgt[:, 1:].reshape(-1), label_smoothing=smoothing
+    )
+
+
+def evaluate(model, src, tgt) -> tuple[float, float, minigrad.Tensor]:
+    """Greedy-decode ``src``; (exact-match rate, per-token accuracy, decoded sequences)."""
+    decoded = model.greedy_decode(src, max_len=tgt.shape[1], start_id=data.START_ID)
+    hits = (decoded == tgt).numpy()[:, 1:]
+    return float(hits.all(axis=1).mean()), float(hits.mean()), decoded
+
+
+# --------------------------------------------------------------------------- looking inside
+
+KINDS = {  # kind of attention: (file name, queries from the target?, keys from the target?)
+    "encoder self-attention": ("enc_self", False, False),
+    "decoder self-attention": ("dec_self", True, True),
+    "cross-attention": ("cross", True, False),
+}
+
+
+def attention_modules(model) -> dict[str, list[MultiHeadAttention]]:
+    """The model's attention modules by kind, each list ordered by layer."""
+    return {
+        "encoder self-attention": [layer.self_attn for layer in model.encoder.layers],
+        "decoder self-attention": [layer.self_attn for layer in model.decoder.layers],
+        "cross-attention": [layer.cross_attn for layer in model.decoder.layers],
+    }
+
+
+@contextlib.contextmanager
+def storing_attention(model):
+    """Make every attention module keep its weights (and their gradient) while inside."""
+    modules = [m for mods in attention_modules(model).values() for m in mods]
+    for m in modules:
+        m.store_attention = True
+    try:
+        yield attention_modules(model)
+    finally:
+        for m in modules:
+            m.store_attention, m.attention = False, None
+
+
+def plot_attention(run, modules, src, tgt, grad: bool, title_note: str = "") -> None:
+    """Heatmaps of every kind of attention (weights, or their gradients), layers x heads."""
+    labels = {False: token_labels(src[0]), True: token_labels(tgt[0, :-1])}
+    for kind, mods in modules.items():
+        name, queries_from_tgt, keys_from_tgt = KINDS[kind]
+        maps = np.stack(
+            [(m.attention.grad if grad else m.attention.detach()).numpy()[0] for m in mods]
+        )  # (layers, heads, L, S)
+        file = f"attention_{name}{'_grad' if grad else ''}.png"
+        what = f"d loss / d {kind} weights" if grad else f"{kind} weights"
+        common.plot_heatmaps(
+            run.path(file), maps, f"{what}{title_note}",
+            x_ticks=labels[keys_from_tgt], y_ticks=labels[queries_from_tgt], diverging=grad,
+        )  # fmt: skip
+        run.record(file, f"{what}, every layer and head")
+
+
+def draw_attention(model, run, src, tgt, task: str) -> None:
+    """The trained model's attention weights on one held-out sequence."""
+    with storing_attention(model) as modules, minigrad.no_grad():
+        model(src, tgt[:, :-1])
+        plot_attention(
+            run, modules, src, tgt, grad=False, title_note=f" (trained)\n{MAP_NOTE[task]}"
+        )
+
+
+def inspect_gradients(model, run, src, tgt, smoothing: float, step: int) -> dict:
+    """One sequence forward and backward in the middle of training, everything recorded.
+
+    Draws d loss / d attention weights for every head, the gradient-flow chart (the gradient
+    norm reaching each layer's output, its attention and its feed-forward branch) and the model
+    graph with arrows as thick as the gradient they carried. Returns the norms per layer.
+    Parameter gradients left by this pass are cleared by the next step's ``zero_grad``.
+    """
+    was_training = model.training
+    model.eval()  # no dropout: look at the function being learned
+    branches, handles = {}, []
+    for kind, stack in (("enc", model.encoder.layers), ("dec", model.decoder.layers)):
+        for i, layer in enumerate(stack):
+            watch = {"residual stream": layer, "self-attention": layer.self_attn}
+            if kind == "dec":
+                watch["cross-attention"] = layer.cross_attn
+            watch["feed-forward"] = layer.feed_forward
+            for branch, module in watch.items():
+                hook = keep_output(branches, f"{kind} {i}", branch)
+                handles.append(module.register_forward_hook(hook))
+    with storing_attention(model) as modules, viz.record_gradients():
+        loss = sequence_loss(model, src, tgt, smoothing)
+        loss.backward()
+        plot_attention(run, modules, src, tgt, grad=True, title_note=f" at step {step}")
+    for h in handles:
+        h.remove()
+    model.train(was_training)
+
+    norms = {
+        group: {b: float(np.linalg.norm(t.grad.numpy())) for b, t in found.items()}
+        for group, found in branches.items()
+    }
+    groups = list(norms)
+    names = ["residual stream", "self-attention", "cross-attention", "feed-forward"]
+    common.plot_bars(
+        run.path("gradient_flow.png"), groups,
+        {n: [norms[g].get(n, np.nan) for g in groups] for n in names},
+        title=f"gradient norm reaching each layer's output and branches (step {step}, one sequence)",
+        ylabel="||d loss / d output||",
+    )  # fmt: skip
+    run.record("gradient_flow.png", "gradient norm per layer: residual stream, attention, FFN")
+    common.save_graph(
+        run, viz.draw(loss, model=model, depth=4), "graph_model",
+        f"the model collapsed by module, arrows as thick as the gradient they carried (step {step})",
+    )  # fmt: skip
+    return norms
+
+
+def keep_output(store: dict, group: str, branch: str):
+    """A forward hook that keeps a module's output, with its gradient retained, in store."""
+
+    def hook(module, args, output):
+        output.retain_grad()
+        store.setdefault(group, {})[branch] = output
+
+    return hook
+
+
+def token_labels(tokens) -> list[str]:
+    """Axis labels for a sequence: '<s>' for the start token, the symbol number otherwise."""
+    return ["<s>" if t == data.START_ID else str(t - 2) for t in tokens.tolist()]
+
+
+def head_graph(model, src):
+    """The graph of head 0 of the first encoder layer's self-attention on ``src``, op by op.
+
+    The embedded input ``x`` is a named leaf; q, k and v come from the layer's trained
+    projections, split into heads, of which head 0 is kept, so the picture shows the whole path
+    from x to the head's output. Gradients left over from training are cleared first, so nothing
+    is coloured by them.
+    """
+    model.zero_grad()
+    mha = model.encoder.layers[0].self_attn
+    x = model.positional(model.src_embed(src)).detach().requires_grad_()
+    x.name = "x"
+    q, k, v = (
+        split_heads(proj(x), mha.n_heads)[:, :1] for proj in (mha.q_proj, mha.k_proj, mha.v_proj)
+    )
+    out, _ = attention(q, k, v)
+    out.name = "head 0"
+    return viz.draw(out, model=mha)
