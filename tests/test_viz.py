@@ -583,3 +583,28 @@ def test_gpt_training_graph_collapses_to_a_readable_size():
         f"transformer.h.{i}.{m}" for i in range(2) for m in ("ln_1", "attn", "ln_2", "mlp")
     ]
     assert all(v.grad is not None for v in g.vertices.values() if v.kind == "module")
+
+
+def draw_on(device):
+    """Data summaries before backward, gradient norms after a recorded backward."""
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)).to(device)
+    x = mg.randn(5, 3).to(device).requires_grad_()
+    loss = (model(x) * 0.5).sum()
+    before = viz.capture(loss, model=model, show_data=True)
+    with viz.record_gradients():
+        loss.backward()
+    after = viz.capture(loss, model=model)
+    summaries = [v.summary for v in before.vertices.values()]
+    tensors = [v for v in after.vertices.values() if v.kind != "op"]
+    norms = [v.grad for v in tensors] + [e.grad for e in after.edges]
+    return summaries, norms
+
+
+def test_drawing_goes_through_the_backend_seam():
+    """On the strict stand-in for CuPy (no implicit NumPy conversion) everything draws, and the
+    data summaries and gradient norms equal the CPU ones."""
+    summaries, norms = draw_on("strict")
+    cpu_summaries, cpu_norms = draw_on("cpu")
+    assert summaries == cpu_summaries and summaries[0].startswith("min ")
+    assert None not in norms and norms == pytest.approx(cpu_norms)
