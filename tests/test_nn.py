@@ -92,7 +92,7 @@ def test_tied_weight_is_listed_once_under_its_first_name():
 
 
 def test_state_dict_keys_and_named_modules_equal_pytorchs():
-    torch = pytest.importorskip("torch")
+    torch = models.import_torch()
     reference = models.load("torch").GPT(models.load("torch").GPTConfig())
     ours = small_gpt()
     assert list(ours.state_dict()) == list(reference.state_dict())
@@ -303,7 +303,7 @@ def test_embedding_padding_row_starts_at_zero_and_gets_no_gradient():
 
 
 def test_layers_against_pytorch():
-    torch = pytest.importorskip("torch")
+    torch = models.import_torch()
     x = np.random.default_rng(0).standard_normal((2, 5, 6))
     pairs = [
         (nn.Linear(6, 4), torch.nn.Linear(6, 4)),
@@ -393,7 +393,7 @@ def test_trunc_normal_has_the_truncated_mean():
 
 
 def test_fans_and_gains_equal_pytorchs():
-    torch = pytest.importorskip("torch")
+    torch = models.import_torch()
     for shape in [(3, 4), (5, 2, 3), (2, 3, 4, 5)]:
         ours = nn.init._calculate_fan_in_and_fan_out(minigrad.empty(*shape))
         assert ours == torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(*shape))
@@ -406,7 +406,7 @@ def test_fans_and_gains_equal_pytorchs():
 
 @pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
 def test_clip_grad_norm_against_pytorch(norm_type):
-    torch = pytest.importorskip("torch")
+    torch = models.import_torch()
     rng = np.random.default_rng(0)
     grads = [rng.standard_normal(s) for s in [(3, 4), (5,), (2, 2)]]
     ours, ref = [], []
@@ -453,7 +453,7 @@ def test_gpt_trains_and_generates_on_minigrad():
     [("float32", 1e-5, 1e-6, 1e-4), ("float64", 1e-12, 1e-14, 1e-11)],
 )
 def test_gpt_matches_pytorch(dtype, loss_tol, grad_tol, param_tol):
-    torch = pytest.importorskip("torch")
+    torch = models.import_torch()
     reference, ours = torch_gpt_and_copy(torch, dtype)
     ref_opt = reference.configure_optimizers(0.1, 1e-2, (0.9, 0.95))
     our_opt = ours.configure_optimizers(0.1, 1e-2, (0.9, 0.95))

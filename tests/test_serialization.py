@@ -264,7 +264,7 @@ def test_truncated_and_corrupted_files_raise_checkpoint_error(tmp_path):
 
 
 def test_a_torch_checkpoint_is_refused(tmp_path):
-    torch = pytest.importorskip("torch")
+    torch = models.import_torch()
     torch.save({"w": torch.ones(2)}, tmp_path / "t.pt")
     with pytest.raises(CheckpointError, match="torch.save"):
         minigrad.load(tmp_path / "t.pt")

@@ -1,4 +1,5 @@
-"""Model files written in PyTorch's style, and a loader that runs them on either library.
+"""Model files written in PyTorch's style, a loader that runs them on either library, and the
+PyTorch import of the parity tests.
 
 ``load(framework)`` executes ``gpt_torch_style.py`` as a fresh module; for ``"torch"`` its three
 import lines are swapped for PyTorch's, which is the whole point: the same source runs on both.
@@ -9,6 +10,8 @@ from __future__ import annotations
 import sys
 import types
 from pathlib import Path
+
+import pytest
 
 SOURCE = Path(__file__).with_name("gpt_torch_style.py")
 
@@ -32,3 +35,11 @@ def load(framework: str = "minigrad") -> types.ModuleType:
     code = compile(source.replace(IMPORTS["minigrad"], IMPORTS[framework]), str(SOURCE), "exec")
     exec(code, module.__dict__)
     return module
+
+
+def import_torch():
+    """PyTorch, or skip the test where it is not installed. On one thread: these models are tiny,
+    and on a small shared CI machine its thread pool makes them several times slower."""
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    return torch
