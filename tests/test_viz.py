@@ -490,7 +490,7 @@ def test_max_nodes_guard():
     y = x
     for _ in range(50):
         y = y.tanh()
-    with pytest.raises(viz.GraphTooLarge, match=r"101 vertices, more than max_nodes=100"):
+    with pytest.raises(viz.GraphTooLarge, match=r"101 nodes, more than max_nodes=100"):
         viz.draw(y, max_nodes=100)
     assert len(viz.draw(y, max_nodes=101).graph_model.vertices) == 101
 

@@ -60,7 +60,7 @@ from .simplify import collapse, fold_repeats, merge_tensors
 
 
 class GraphTooLarge(MinigradError, ValueError):
-    """The graph has more vertices than ``max_nodes`` allows."""
+    """The drawing would have more nodes than ``draw(max_nodes=...)`` allows."""
 
 
 def draw(
@@ -104,7 +104,8 @@ def draw(
         g = simplify.fold_repeats(g)
     if max_nodes is not None and len(g.vertices) > max_nodes:
         raise GraphTooLarge(
-            f"draw: the graph has {len(g.vertices)} vertices, more than max_nodes={max_nodes}. "
+            f"draw: the drawing would have {len(g.vertices)} nodes, more than "
+            f"max_nodes={max_nodes}. "
             f"Collapse modules with depth=1 or depth=2, draw a smaller part (draw an "
             f"intermediate tensor instead of the loss), or raise max_nodes."
         )

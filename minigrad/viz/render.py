@@ -47,7 +47,10 @@ class Graph(graphviz.Digraph):
 
     Everything of ``graphviz.Digraph`` works as usual: ``.source`` (DOT text, no Graphviz
     needed), ``.render(...)``, ``.pipe(...)``, ``.view()``, and inline display in Jupyter.
+    ``draw`` also sets ``graph_model``, the ``GraphModel`` the picture was made from.
     """
+
+    graph_model = None
 
     def pipe(self, *args, **kwargs):
         require_graphviz(kwargs.get("engine") or self.engine)
