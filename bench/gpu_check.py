@@ -291,6 +291,19 @@ def _torch_copy(torch, model: GPT, cfg: dict, device: str):
     return reference.to(device)
 
 
+def _training_step(model, optimizer, x, y, sync):
+    """One timed step, written once for both libraries (they share PyTorch's API)."""
+
+    def step():
+        _, loss = model(x, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        sync()  # wait for the GPU: the step is done when its kernels are
+
+    return step
+
+
 def benchmark(device: str, torch, cfg: dict, steps: int, warmup: int) -> dict:
     batch = _batch(cfg, seed=1)
     model = _minigrad_gpt(cfg, device)
@@ -299,14 +312,7 @@ def benchmark(device: str, torch, cfg: dict, steps: int, warmup: int) -> dict:
     sync, torch_sync = _synchronizer(device, torch)
     x, y = (minigrad.tensor(a, device=device) for a in batch)
 
-    def minigrad_step():
-        _, loss = model(x, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        sync()
-
-    steps_fns = {"minigrad": minigrad_step}
+    steps_fns = {"minigrad": _training_step(model, optimizer, x, y, sync)}
     result = {"config": {**cfg, "vocab": VOCAB}}
     if torch is not None:
         reference = _torch_copy(torch, _minigrad_gpt(cfg, "cpu"), cfg, device)
@@ -317,16 +323,7 @@ def benchmark(device: str, torch, cfg: dict, steps: int, warmup: int) -> dict:
         grads = {n: p.grad.detach().cpu().numpy() for n, p in reference.named_parameters()}
         theirs = {"losses": [loss.item()], "grads": grads}
         result["torch_parity"] = _compare({**ours, "losses": ours["losses"][:1]}, theirs)
-        torch_optimizer.zero_grad(set_to_none=True)
-
-        def torch_step():
-            _, loss = reference(tx, ty)
-            torch_optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch_optimizer.step()
-            torch_sync()
-
-        steps_fns["torch"] = torch_step
+        steps_fns["torch"] = _training_step(reference, torch_optimizer, tx, ty, torch_sync)
         parity = result["torch_parity"]
         print(
             f"   first loss minigrad {ours['losses'][0]:.6f} / torch {theirs['losses'][0]:.6f}; "
