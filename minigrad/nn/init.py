@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.grad_mode import no_grad
+from ..errors import ArgumentError
 from ..tensor import Tensor
 
 _LINEAR_LIKE = (
@@ -33,16 +34,16 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param
         if isinstance(slope, bool) or not isinstance(slope, (int, float)):
-            raise ValueError(f"negative_slope {slope} not a valid number")
+            raise ArgumentError(f"negative_slope {slope} not a valid number")
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+    raise ArgumentError(f"Unsupported nonlinearity {nonlinearity}")
 
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     if tensor.ndim < 2:
-        raise ValueError(
+        raise ArgumentError(
             "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
         )
     receptive_field = math.prod(tensor.shape[2:])
@@ -51,7 +52,7 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 
 def _fan(tensor: Tensor, mode: str) -> int:
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+        raise ArgumentError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
@@ -77,13 +78,13 @@ def trunc_normal_(
     keeps a fraction P = Phi((b - mean) / std) - Phi((a - mean) / std) of the draws.
     """
     if not a < b:
-        raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
+        raise ArgumentError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
 
     def cdf(x: float) -> float:
         return 0.5 * (1.0 + math.erf((x - mean) / (std * math.sqrt(2.0))))
 
     if cdf(b) - cdf(a) < 1e-6:
-        raise ValueError(
+        raise ArgumentError(
             f"trunc_normal_: [{a}, {b}] holds almost none of N({mean}, {std}^2)'s mass; "
             f"choose bounds nearer the mean"
         )

@@ -10,6 +10,7 @@ import math
 
 from .. import creation
 from ..autograd.grad_mode import no_grad
+from ..errors import ArgumentError
 from . import functional as F
 from . import init
 from .module import Module
@@ -67,7 +68,7 @@ class Embedding(Module):
         super().__init__()
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(
+                raise ArgumentError(
                     f"Embedding: padding_idx must be within num_embeddings ({num_embeddings}), "
                     f"got {padding_idx}"
                 )
@@ -134,7 +135,7 @@ class Dropout(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+            raise ArgumentError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p = p
         self.inplace = inplace
 
@@ -205,7 +206,7 @@ class Softmax(Module):
 
     def forward(self, input):
         if self.dim is None:
-            raise ValueError(
+            raise ArgumentError(
                 "Softmax: construct it with the dimension to normalise: Softmax(dim=-1)"
             )
         return F.softmax(input, self.dim)

@@ -17,7 +17,7 @@ from collections import namedtuple
 
 from .. import dtypes
 from ..autograd.grad_mode import STATE, no_grad
-from ..errors import DTypeError, StateDictError, format_shape
+from ..errors import ArgumentError, DTypeError, StateDictError, format_shape
 from ..tensor import Tensor, to_args
 from .parameter import Parameter
 
@@ -263,7 +263,7 @@ class Module:
     def train(self, mode: bool = True) -> Module:
         """Set ``training`` on this module and all below it (Dropout reads it)."""
         if not isinstance(mode, bool):
-            raise ValueError("training mode is expected to be boolean")
+            raise ArgumentError("training mode is expected to be boolean")
         self.training = mode
         for module in self.children():
             module.train(mode)
@@ -389,7 +389,9 @@ class Module:
         return self.to("cpu")
 
     def cuda(self, device=None) -> Module:
-        return self.to("cuda" if device is None else f"cuda:{device}")
+        return self.to(
+            "cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device
+        )
 
     # ---- printing ------------------------------------------------------------------------------
     def extra_repr(self) -> str:
