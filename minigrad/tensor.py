@@ -1006,13 +1006,7 @@ class Tensor:
                 f"matmul: mat1 and mat2 shapes cannot be multiplied "
                 f"({'x'.join(map(str, a.shape))} and {'x'.join(map(str, b.shape))})"
             )
-        if a2.ndim > 2 and b2.ndim == 2:
-            # (..., n, k) @ (k, m) as one (N, k) @ (k, m) product: one BLAS call instead of a
-            # batch loop, and the weight gradient comes out summed, with no broadcast reduction
-            flat = linalg.Matmul.apply(a2.reshape(-1, a2.shape[-1]), b2)
-            out = flat.reshape(a2.shape[:-1] + (b2.shape[-1],))
-        else:
-            out = self._batched_matmul(a, b, a2, b2)
+        out = self._batched_matmul(a, b, a2, b2)
         if a.ndim == 1:  # drop the lifted axes: a's row first, so 1-d @ 1-d gives a 0-d result
             out = out.squeeze(-2)
         if b.ndim == 1:
@@ -1273,6 +1267,8 @@ def _to_array(data, dtype, device: Device):
         if target.is_floating_point and not isinstance(data, (np.ndarray, np.generic)):
             target = dtypes.get_default_dtype()
     try:
+        if isinstance(data, np.ndarray):  # tensor() copies, as in PyTorch (from_numpy shares)
+            data = np.array(data, dtype=target.np, order="C")
         return backend.asarray(data, target.np)
     except (TypeError, ValueError) as exc:
         raise DTypeError(f"tensor(): could not convert the data to {target}: {exc}") from None
