@@ -146,20 +146,24 @@ def multinomial(probs: Tensor, num_samples: int, replacement: bool = False) -> T
     return out.reshape(-1) if probs.ndim == 1 else out
 
 
-def zeros_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return zeros(
-        t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad
-    )
+def _like(factory):
+    """``factory_like(t, ...)``: ``factory`` with ``t``'s shape, and its dtype and device by default."""
+
+    def like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return factory(
+            t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad
+        )
+
+    like.__name__ = like.__qualname__ = f"{factory.__name__}_like"
+    like.__doc__ = f"``{factory.__name__}`` shaped like ``t`` (and of its dtype and device)."
+    return like
 
 
-def ones_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return ones(
-        t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad
-    )
-
-
-def empty_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return zeros_like(t, dtype=dtype, device=device, requires_grad=requires_grad)
+zeros_like = _like(zeros)
+ones_like = _like(ones)
+empty_like = _like(empty)
+rand_like = _like(rand)
+randn_like = _like(randn)
 
 
 def full_like(t: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -169,18 +173,6 @@ def full_like(t: Tensor, fill_value, dtype=None, device=None, requires_grad=Fals
         dtype=dtype or t.dtype,
         device=device or t.device,
         requires_grad=requires_grad,
-    )
-
-
-def rand_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return rand(
-        t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad
-    )
-
-
-def randn_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return randn(
-        t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad
     )
 
 
