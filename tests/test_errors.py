@@ -15,6 +15,9 @@ too, of the same built-in class unless the row records where PyTorch differs.
 
 from __future__ import annotations
 
+import os
+import pickle
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,12 +30,14 @@ import minigrad.nn.functional as MF
 from minigrad.errors import (
     ArgumentError,
     AutogradError,
+    CheckpointError,
     DeviceError,
     DimError,
     DTypeError,
     IndexOutOfRange,
     MinigradError,
     ShapeError,
+    StateDictError,
 )
 
 SAME = "same"  # torch raises the row's builtin class
@@ -87,6 +92,44 @@ def sdpa(mask):
         return F.scaled_dot_product_attention(q, q, q, attn_mask=mask(m))
 
     return call
+
+
+def load_state_dict_with_every_problem(m, F):
+    """Two keys missing, two unexpected, one of the wrong shape: all five must be listed."""
+    model = m.nn.Sequential(m.nn.Linear(3, 2), m.nn.Linear(2, 2))
+    state = {"0.weight": m.randn(3, 3), "0.bias": m.randn(2), "extra.a": m.ones(1)}
+    model.load_state_dict({**state, "extra.b": m.ones(1)})
+
+
+def load_file(content: bytes):
+    """A call that loads a file holding ``content`` as a checkpoint."""
+
+    def call(m, F):
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "model.ckpt")
+            with open(path, "wb") as f:
+                f.write(content)
+            return m.load(path)
+
+    return call
+
+
+def good_checkpoint() -> bytes:
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "good.ckpt")
+        minigrad.save({"w": minigrad.arange(1000).float()}, path)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+GOOD = good_checkpoint()
+FLIPPED = bytearray(GOOD)
+FLIPPED[len(GOOD) // 2] ^= 0xFF  # a byte inside the tensor data: the CRC catches it
+
+
+def save_a_module(m, F):
+    with tempfile.TemporaryDirectory() as directory:
+        m.save(m.nn.Linear(2, 2), os.path.join(directory, "model.ckpt"))
 
 
 ROWS = [
@@ -322,6 +365,40 @@ ROWS = [
         RuntimeError, ["linspace", "non-negative"]),
     row("ragged nested list", lambda m, F: m.tensor([[1, 2], [3]]), ShapeError, RuntimeError,
         ["tensor()", "list"], torch=ValueError),
+    # ---- modules, optimisers, checkpoints -----------------------------------------------------
+    row("load_state_dict problems", load_state_dict_with_every_problem, StateDictError,
+        RuntimeError, ["Sequential", 'Missing key(s) in state_dict: "1.weight", "1.bias"',
+                       'Unexpected key(s) in state_dict: "extra.a", "extra.b"',
+                       "size mismatch for 0.weight", "[3, 3]", "[2, 3]"]),
+    row("nn.Linear input", lambda m, F: m.nn.Linear(3, 2)(m.randn(4, 5)), ShapeError,
+        RuntimeError, ["linear", "[4, 5]", "in_features = 3"]),
+    row("nn.Embedding index", lambda m, F: m.nn.Embedding(5, 3)(m.tensor([7])), IndexOutOfRange,
+        IndexError, ["embedding", "7", "[0, 5)"]),
+    row("nn.LayerNorm shape", lambda m, F: m.nn.LayerNorm(4)(m.randn(2, 3)), ShapeError,
+        RuntimeError, ["layer_norm", "[4]", "[2, 3]"]),
+    row("nn.Dropout p", lambda m, F: m.nn.Dropout(p=2.0), ArgumentError, ValueError,
+        ["dropout", "2.0"]),
+    row("optimizer given a module", lambda m, F: m.optim.SGD(m.nn.Linear(2, 2), lr=0.1),
+        DTypeError, TypeError, ["iterable", "Linear", "model.parameters()"]),
+    row("optimizer given a number", lambda m, F: m.optim.SGD(5, lr=0.1), DTypeError, TypeError,
+        ["iterable", "int"]),
+    row("optimizer given non-tensors", lambda m, F: m.optim.SGD([1.0], lr=0.1), DTypeError,
+        TypeError, ["Tensors", "float"]),
+    row("negative learning rate",
+        lambda m, F: m.optim.SGD(m.nn.Linear(2, 2).parameters(), lr=-0.1), ArgumentError,
+        ValueError, ["learning rate", "-0.1"]),
+    row("Adam beta", lambda m, F: m.optim.Adam(m.nn.Linear(2, 2).parameters(), betas=(1.5, 0.9)),
+        ArgumentError, ValueError, ["beta", "1.5"]),
+    row("load a text file", load_file(b"hello, world"), CheckpointError, ValueError,
+        ["model.ckpt", "not a minigrad checkpoint"], torch="torch.load unpickles"),
+    row("load a pickle", load_file(pickle.dumps({"w": [1.0]})), CheckpointError, ValueError,
+        ["model.ckpt", "not a minigrad checkpoint"], torch="torch.load unpickles"),
+    row("load a truncated checkpoint", load_file(GOOD[: len(GOOD) // 2]), CheckpointError,
+        ValueError, ["model.ckpt", "truncated or corrupt"], torch="torch.load unpickles"),
+    row("load a corrupt checkpoint", load_file(bytes(FLIPPED)), CheckpointError, ValueError,
+        ["model.ckpt", "corrupt", "CRC"], torch="torch.load unpickles"),
+    row("save a module", save_a_module, CheckpointError, ValueError,
+        ["Linear", "state_dict()"], torch="torch.save pickles modules"),
 ]  # fmt: skip
 
 

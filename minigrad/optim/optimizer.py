@@ -25,10 +25,11 @@ class Optimizer(ABC):
     """Subclasses pass their default options to ``__init__`` and define ``_update``."""
 
     def __init__(self, params, defaults: dict):
-        if isinstance(params, Tensor):
+        if isinstance(params, Tensor) or not hasattr(params, "__iter__"):
+            hint = " (pass model.parameters())" if hasattr(params, "parameters") else ""
             raise DTypeError(
                 f"params argument given to the optimizer should be an iterable of Tensors or "
-                f"dicts, but got {type(params).__name__}"
+                f"dicts, but got {type(params).__name__}{hint}"
             )
         _check_ordered(params)
         self.defaults = defaults
