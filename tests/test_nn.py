@@ -1,19 +1,20 @@
 """nn.Module, nn.Parameter, layers, containers, nn.init and clip_grad_norm_, and the
-PyTorch-style GPT of tests/models run on minigrad and against PyTorch."""
+PyTorch-style GPT of examples/ run on minigrad and against PyTorch."""
 
 import copy
 import math
 
-import models
 import numpy as np
 import pytest
+from torch_support import import_torch
 
+import examples
 import minigrad
 import minigrad.nn as nn
 from minigrad.autograd.grad_mode import STATE
 from minigrad.errors import StateDictError
 
-GPT = models.load("minigrad")
+GPT = examples.load("minigrad")
 
 
 def small_gpt(**overrides):
@@ -23,7 +24,7 @@ def small_gpt(**overrides):
 
 def torch_gpt_and_copy(torch, dtype=None):
     """A PyTorch GPT from the same source, and a minigrad GPT holding the same weights."""
-    torch_models = models.load("torch")
+    torch_models = examples.load("torch")
     torch.manual_seed(0)
     reference = torch_models.GPT(torch_models.GPTConfig())
     ours = small_gpt()
@@ -92,8 +93,8 @@ def test_tied_weight_is_listed_once_under_its_first_name():
 
 
 def test_state_dict_keys_and_named_modules_equal_pytorchs():
-    torch = models.import_torch()
-    reference = models.load("torch").GPT(models.load("torch").GPTConfig())
+    torch = import_torch()
+    reference = examples.load("torch").GPT(examples.load("torch").GPTConfig())
     ours = small_gpt()
     assert list(ours.state_dict()) == list(reference.state_dict())
     assert [n for n, _ in ours.named_parameters()] == [n for n, _ in reference.named_parameters()]
@@ -303,7 +304,7 @@ def test_embedding_padding_row_starts_at_zero_and_gets_no_gradient():
 
 
 def test_layers_against_pytorch():
-    torch = models.import_torch()
+    torch = import_torch()
     x = np.random.default_rng(0).standard_normal((2, 5, 6))
     pairs = [
         (nn.Linear(6, 4), torch.nn.Linear(6, 4)),
@@ -393,7 +394,7 @@ def test_trunc_normal_has_the_truncated_mean():
 
 
 def test_fans_and_gains_equal_pytorchs():
-    torch = models.import_torch()
+    torch = import_torch()
     for shape in [(3, 4), (5, 2, 3), (2, 3, 4, 5)]:
         ours = nn.init._calculate_fan_in_and_fan_out(minigrad.empty(*shape))
         assert ours == torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(*shape))
@@ -406,7 +407,7 @@ def test_fans_and_gains_equal_pytorchs():
 
 @pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
 def test_clip_grad_norm_against_pytorch(norm_type):
-    torch = models.import_torch()
+    torch = import_torch()
     rng = np.random.default_rng(0)
     grads = [rng.standard_normal(s) for s in [(3, 4), (5,), (2, 2)]]
     ours, ref = [], []
@@ -452,9 +453,13 @@ def test_gpt_trains_and_generates_on_minigrad():
     "dtype, loss_tol, grad_tol, param_tol",
     [("float32", 1e-5, 1e-6, 1e-4), ("float64", 1e-12, 1e-14, 1e-11)],
 )
-def test_gpt_matches_pytorch(dtype, loss_tol, grad_tol, param_tol):
-    torch = models.import_torch()
+@pytest.mark.parametrize("flash", [True, False], ids=["fused-attention", "explicit-attention"])
+def test_gpt_matches_pytorch(dtype, loss_tol, grad_tol, param_tol, flash):
+    torch = import_torch()
     reference, ours = torch_gpt_and_copy(torch, dtype)
+    for model in (reference, ours):
+        for block in model.transformer.h:
+            block.attn.flash = flash
     ref_opt = reference.configure_optimizers(0.1, 1e-2, (0.9, 0.95))
     our_opt = ours.configure_optimizers(0.1, 1e-2, (0.9, 0.95))
     for idx, targets in batches(5, ours.config):

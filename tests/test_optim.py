@@ -3,9 +3,9 @@ formulas, parameter groups, state dicts."""
 
 import math
 
-import models
 import numpy as np
 import pytest
+from torch_support import import_torch
 
 import minigrad
 from minigrad import nn, optim
@@ -52,7 +52,7 @@ def minigrad_params(w0, b0):
 
 @pytest.mark.parametrize("name, options", CONFIGS, ids=[f"{n}-{o}" for n, o in CONFIGS])
 def test_trajectory_matches_pytorch(name, options):
-    torch = models.import_torch()
+    torch = import_torch()
     w0, b0 = initial_weights()
     xs = inputs(20)
     ours = minigrad_params(w0, b0)
@@ -64,7 +64,7 @@ def test_trajectory_matches_pytorch(name, options):
 
 
 def test_float32_trajectory_stays_within_float32_precision_of_pytorch():
-    torch = models.import_torch()
+    torch = import_torch()
     w0, b0 = initial_weights(np.float32)
     xs = inputs(20, np.float32)
     ours = minigrad_params(w0, b0)
@@ -295,7 +295,7 @@ def test_noam_is_the_schedule_of_attention_is_all_you_need():
 
 @pytest.mark.parametrize("kind", ["step", "cosine", "lambda"])
 def test_schedules_match_pytorchs(kind):
-    torch = models.import_torch()
+    torch = import_torch()
 
     def build(lib, opt_module):
         params = [lib.zeros(1, requires_grad=True), lib.zeros(1, requires_grad=True)]

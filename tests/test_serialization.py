@@ -8,17 +8,18 @@ import os
 import pickle
 import zipfile
 
-import models
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from torch_support import import_torch
 
+import examples
 import minigrad
 from minigrad import nn, optim
 from minigrad.errors import CheckpointError
 
-GPT = models.load("minigrad")
+GPT = examples.load("minigrad")
 
 
 def test_nested_values_round_trip_with_their_types(tmp_path):
@@ -264,7 +265,7 @@ def test_truncated_and_corrupted_files_raise_checkpoint_error(tmp_path):
 
 
 def test_a_torch_checkpoint_is_refused(tmp_path):
-    torch = models.import_torch()
+    torch = import_torch()
     torch.save({"w": torch.ones(2)}, tmp_path / "t.pt")
     with pytest.raises(CheckpointError, match="torch.save"):
         minigrad.load(tmp_path / "t.pt")

@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of minigrad against PyTorch's CPU eager mode (``make bench``)."""

@@ -1,0 +1,101 @@
+"""``make bench``: minigrad against PyTorch's CPU eager mode, side by side in one process.
+
+Prints a table and writes ``bench/results.json``. Every ratio is minigrad / PyTorch, from medians
+of interleaved runs, so that machine noise hits both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+from pathlib import Path
+
+from . import breakdown, matmul, memory, overhead
+from .gpt_step import build_pair
+from .timing import interleaved, median_ms
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def training_steps(configs, steps: int, warmup: int, torch) -> dict:
+    results = {}
+    frameworks = ("minigrad", "torch") if torch is not None else ("minigrad",)
+    for name in configs:
+        pair = build_pair(name, frameworks=frameworks)
+        losses = {fw: step() for fw, step in pair.items()}  # first step: same loss on both
+        samples = interleaved(pair, steps, warmup)
+        row = {f"{fw}_ms": median_ms(s) for fw, s in samples.items()}
+        row["first_loss"] = losses
+        if torch is not None:
+            row["ratio"] = row["minigrad_ms"] / row["torch_ms"]
+        results[name] = row
+        print(
+            f"  {name:<7} "
+            + "  ".join(f"{k}={v:.2f}" for k, v in row.items() if k != "first_loss"),
+            flush=True,
+        )
+    return results
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", default="tiny,small,medium")
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per configuration")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--growth-steps", type=int, default=500)
+    parser.add_argument("--out", default=str(Path(__file__).with_name("results.json")))
+    args = parser.parse_args(argv)
+    torch = _torch()
+    if torch is None:
+        print("PyTorch is not installed: minigrad alone is timed (pip install torch==2.13.0).")
+    configs = args.configs.split(",")
+
+    print("GPT training step (median ms, minigrad / PyTorch):", flush=True)
+    results = {
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "steps": training_steps(configs, args.steps, args.warmup, torch),
+    }
+    print("Per-op overhead (small elementwise chain, forward + backward):", flush=True)
+    results["overhead"] = overhead.run(torch)
+    print("  " + json.dumps(results["overhead"]), flush=True)
+
+    print("Where a minigrad step goes (largest configuration):", flush=True)
+    step = build_pair(configs[-1], frameworks=("minigrad",))["minigrad"]
+    step()
+    results["profile"] = breakdown.summarize(step.forward_backward, step.update)
+    results["blas"] = matmul.peak_gflops(torch)
+    print("  " + json.dumps(results["profile"]["share"]), flush=True)
+    print(
+        f"  matmul in the step: {results['profile']['matmul_gflops']:.1f} GFLOP/s; "
+        f"peak {json.dumps(results['blas'])}",
+        flush=True,
+    )
+
+    print("Memory:", flush=True)
+    results["memory"] = {}
+    for name in configs:
+        row = {"minigrad_mib": memory.peak_step_memory_mib("minigrad", name)}
+        if torch is not None:
+            row["torch_mib"] = memory.peak_step_memory_mib("torch", name)
+            row["ratio"] = row["minigrad_mib"] / max(row["torch_mib"], 1e-9)
+        results["memory"][name] = row
+        print(f"  {name:<7} " + "  ".join(f"{k}={v:.1f}" for k, v in row.items()), flush=True)
+    results["growth"] = memory.growth_kib("tiny", 10, args.growth_steps)
+    print("  growth: " + json.dumps(results["growth"]), flush=True)
+
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
