@@ -1,0 +1,49 @@
+"""Matrix products: 1-d and 2-d operands, and batches whose batch axes broadcast."""
+
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+from strategies import Case, Example, arrays, broadcastable, leaf, op_tests
+
+import minigrad
+
+
+@st.composite
+def _matmul(draw, left, right):
+    """Operands of ``left @ right``; each is "vector", "matrix" or "batch" (batch axes broadcast)."""
+    n, k, m = (draw(st.integers(1, 3), label=name) for name in "nkm")
+    (batch_a, batch_b), _ = draw(broadcastable(2, min_dims=1, max_dims=2, max_numel=4))
+    shapes = {
+        "vector": ((k,), (k,)),
+        "matrix": ((n, k), (k, m)),
+        "batch": (batch_a + (n, k), batch_b + (k, m)),
+    }
+    return Example((draw(arrays(shapes[left][0])), draw(arrays(shapes[right][1]))))
+
+
+KINDS = ["vector", "matrix", "batch"]
+
+CASES = [
+    Case(f"{left}@{right}", _matmul(left, right), lambda m, a, b: a @ b, np.matmul)
+    for left in KINDS
+    for right in KINDS
+] + [Case("matmul_function", _matmul("batch", "matrix"), lambda m, a, b: m.matmul(a, b), np.matmul)]
+
+test_op, test_gradgradcheck = op_tests(CASES)
+
+
+def test_matmul_shape_errors_name_both_shapes():
+    a, b = minigrad.zeros(2, 3), minigrad.zeros(4, 5)
+    with pytest.raises(minigrad.ShapeError, match=r"2x3.*4x5"):
+        a @ b
+    with pytest.raises(minigrad.ShapeError, match="1D"):
+        minigrad.zeros(()) @ a
+
+
+def test_matmul_gradients_by_hand():
+    a = leaf(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    b = leaf(np.array([[5.0], [6.0]]))
+    (a @ b).sum().backward()
+    # d(sum(AB))/dA = 1 B^T, d/dB = A^T 1
+    np.testing.assert_array_equal(a.grad.numpy(), [[5.0, 6.0], [5.0, 6.0]])
+    np.testing.assert_array_equal(b.grad.numpy(), [[4.0], [6.0]])
