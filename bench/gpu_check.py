@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import subprocess
@@ -178,7 +179,12 @@ def _describe(cfg: dict) -> str:
 
 
 # ---- stage 1: the test files with CUDA enabled ---------------------------------------------------
-def run_tests(timeout: int = 240) -> dict:
+def run_tests(timeout: float = 240) -> dict:
+    missing = [m for m in ("pytest", "hypothesis") if importlib.util.find_spec(m) is None]
+    if missing:
+        error = f"the tests need {' and '.join(missing)}: pip install pytest hypothesis"
+        print(f"   {error}")
+        return {"error": error, "ok": False}
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "junit.xml"
         command = [
