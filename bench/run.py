@@ -84,10 +84,10 @@ def main(argv=None) -> None:
     print("Memory:", flush=True)
     results["memory"] = {}
     for name in configs:
-        row = {"minigrad_mib": memory.peak_step_memory_mib("minigrad", name)}
+        row = {f"minigrad_{k}": v for k, v in memory.step_memory_mib("minigrad", name).items()}
         if torch is not None:
-            row["torch_mib"] = memory.peak_step_memory_mib("torch", name)
-            row["ratio"] = row["minigrad_mib"] / max(row["torch_mib"], 1e-9)
+            row.update({f"torch_{k}": v for k, v in memory.step_memory_mib("torch", name).items()})
+            row["peak_ratio"] = row["minigrad_peak_mib"] / row["torch_peak_mib"]
         results["memory"][name] = row
         print(f"  {name:<7} " + "  ".join(f"{k}={v:.1f}" for k, v in row.items()), flush=True)
     results["growth"] = memory.growth_kib("tiny", 10, args.growth_steps)
