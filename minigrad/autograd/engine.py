@@ -120,8 +120,7 @@ def _collect(roots):
         dependents.setdefault(node, 0)
     while stack:
         node = stack.pop()
-        for t in node.inputs:
-            child = t.grad_fn
+        for child in node.next_functions:
             if child is None:
                 continue
             if child in dependents:
@@ -186,10 +185,11 @@ def _run(roots, retain_graph, create_graph, targets, accumulate):
                     fn(node, g, grads_in)
             else:
                 grads_in = (None,) * len(node.inputs)
-            for t, gi in zip(node.inputs, grads_in):
-                child = t.grad_fn
+            for i, child in enumerate(node.next_functions):
+                gi = grads_in[i]
                 if child is None:
-                    if gi is not None and t.requires_grad:
+                    t = node.inputs[i]
+                    if gi is not None and t.requires_grad and t.grad_fn is None:
                         deliver_to_leaf(t, gi)
                     continue
                 if gi is not None:

@@ -71,11 +71,16 @@ class Node:
 
     Nodes point only backwards (to their inputs), never to their output tensor, so the graph has
     no reference cycles and is freed by reference counting as soon as the output is dropped.
+
+    ``next_functions`` holds each input's ``grad_fn`` as it was when the op ran: an in-place op
+    later gives that tensor a new ``grad_fn``, but this op's gradient must still flow to the
+    old one (as in PyTorch, whose graph edges also point to nodes, not tensors).
     """
 
     __slots__ = (
         "fn",
         "inputs",
+        "next_functions",
         "backend",
         "saved",
         "versions",
@@ -210,6 +215,7 @@ class Function:
         if cls.is_view:
             result._version = inputs[0]._version
         if record:
+            ctx.next_functions = [t.grad_fn for t in inputs]
             ctx.versions = tuple(t._version.value for t in inputs)
             ctx.out_data = out
             ctx.out_meta = (out.shape, out.dtype)  # kept after release(), for graph drawing

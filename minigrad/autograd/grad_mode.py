@@ -59,6 +59,9 @@ class set_grad_enabled:
 class no_grad(set_grad_enabled):
     """Run without recording the graph (inference, optimiser updates, weight init)."""
 
+    def __new__(cls, fn=None):  # ``@no_grad`` without parentheses decorates too, as in PyTorch
+        return object.__new__(cls) if fn is None else cls()(fn)
+
     def __init__(self):
         self.prev = STATE.grad_enabled
         self.mode = False
@@ -71,6 +74,8 @@ class no_grad(set_grad_enabled):
 
 class enable_grad(set_grad_enabled):
     """Record the graph again inside a ``no_grad`` region."""
+
+    __new__ = no_grad.__new__  # ``@enable_grad`` works bare too
 
     def __init__(self):
         self.prev = STATE.grad_enabled
