@@ -12,6 +12,7 @@ Growth is measured with tracemalloc, which sees every NumPy allocation.
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -53,9 +54,11 @@ def growth_kib(config: str = "tiny", early: int = 10, late: int = 500) -> dict:
     try:
         for _ in range(early):
             step()
+        gc.collect()  # readings without garbage that merely awaits the cyclic collector
         at_early = tracemalloc.get_traced_memory()[0]
         for _ in range(late - early):
             step()
+        gc.collect()
         at_late = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
