@@ -891,7 +891,8 @@ class Tensor:
                 if isinstance(p, int) or p is Ellipsis:
                     first.append(p)
                 elif p is not None:  # a slice or an index array (a mask spans mask.ndim axes)
-                    first += [slice(None)] * (p.ndim if getattr(p, "dtype", None) == bool else 1)
+                    mask = not isinstance(p, slice) and p.dtype.kind == "b"
+                    first += [slice(None)] * (p.ndim if mask else 1)
             return self[tuple(first)][tuple(p for p in index if not isinstance(p, int))]
         op = movement.Slice if movement.is_basic_index(index) else movement.Index
         try:
@@ -1405,32 +1406,62 @@ def _check_mask(mask, x: Tensor, op: str) -> None:
 
 
 def _format_tensor(t: Tensor) -> str:
-    """PyTorch's style: ``tensor([[1.0000, 2.5000]], requires_grad=True)``."""
+    """PyTorch's style: ``tensor([[1.0000, 2.5000]], requires_grad=True)``.
+
+    Floats get 4 decimals, or none ("2.") when all are whole, or scientific notation when the
+    nonzero magnitudes reach 1e8, go below 1e-4 or span more than 1000x. Elements are
+    right-aligned to the widest one and lines wrap at 80 characters, as PyTorch prints them.
+    """
     host = t._device.backend.to_numpy(t._data)
     if host.dtype.kind == "f":
         finite = host[np.isfinite(host)]
-        whole = finite.size == 0 or bool(np.all(finite == np.round(finite)))
-        large = finite.size and (
-            np.abs(finite).max() >= 1e8 or 0 < np.abs(finite[finite != 0]).min(initial=1) < 1e-4
+        nonzero = np.abs(finite[finite != 0])
+        whole = bool(np.all(finite == np.round(finite)))
+        sci = nonzero.size > 0 and (
+            nonzero.max() > 1e8 or nonzero.min() < 1e-4 or nonzero.max() / nonzero.min() > 1000
         )
-        if large:
-            fmt = "{:.4e}".format
+        if sci:
+            body = _aligned(host, "float_kind", "{:.4e}".format)
         elif whole:
-            fmt = lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)  # noqa: E731
+            body = _aligned(host, "float_kind", lambda v: f"{v:.0f}." if np.isfinite(v) else str(v))
         else:
-            fmt = "{:.4f}".format
-        body = np.array2string(
-            host, separator=", ", prefix="tensor(", formatter={"float_kind": fmt}, threshold=1000
-        )
+            body = _aligned(host, "float_kind", "{:.4f}".format)
+    elif host.dtype == np.bool_:
+        body = _aligned(host, "bool", str)
     else:
-        body = np.array2string(host, separator=", ", prefix="tensor(", threshold=1000)
+        body = np.array2string(host, **_ARRAY_TEXT)
     extras = []
     if t._device.type != "cpu":
         extras.append(f"device='{t._device}'")
-    if t.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_) or host.size == 0:
+    if host.size == 0 and host.ndim != 1:
+        extras.append(f"size={tuple(host.shape)}")
+    implied = (
+        (dtypes.get_default_dtype(),)
+        if host.size == 0
+        else (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_)
+    )
+    if t.dtype not in implied:
         extras.append(f"dtype={t.dtype}")
     if t.grad_fn is not None:
         extras.append(f"grad_fn=<{t.grad_fn.name}>")
     elif t.requires_grad:
         extras.append("requires_grad=True")
     return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+_ARRAY_TEXT = {"separator": ", ", "prefix": "tensor(", "threshold": 1000, "max_line_width": 80}
+
+
+def _aligned(host, kind: str, fmt) -> str:
+    """``host`` as text with each element formatted by ``fmt`` and right-aligned to the widest
+    one shown (a first pass measures the elements that the second pass prints)."""
+    widths = [0]
+
+    def measure(v):
+        text = fmt(v)
+        widths.append(len(text))
+        return text
+
+    np.array2string(host, formatter={kind: measure}, **_ARRAY_TEXT)
+    width = max(widths)
+    return np.array2string(host, formatter={kind: lambda v: fmt(v).rjust(width)}, **_ARRAY_TEXT)

@@ -1,0 +1,86 @@
+"""Causal softmax attention, written with minigrad's ops and with F.scaled_dot_product_attention,
+gives PyTorch's values and gradients for q, k and v in float64."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import arrays
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
+
+
+def causal_attention(lib, q, k, v):
+    """softmax(q k^T / sqrt(d) with the future masked out) v, op by op."""
+    T = q.shape[-2]
+    scores = q @ k.mT * (1.0 / math.sqrt(q.shape[-1]))
+    future = lib.ones(T, T, dtype=lib.bool).triu(1)  # True above the diagonal: keys after the query
+    weights = scores.masked_fill(future, float("-inf")).softmax(dim=-1)
+    return weights @ v
+
+
+def _run(lib, fn, arrays_, cotangent):
+    """``fn`` on float64 leaves of library ``lib``: its output and the gradients for ``cotangent``."""
+    leaves = [lib.from_numpy(a.copy()).requires_grad_() for a in arrays_]
+    out = fn(lib, *leaves)
+    out.backward(lib.from_numpy(cotangent))
+    return [out.detach().numpy()] + [t.grad.numpy() for t in leaves]
+
+
+def _assert_same(fn, tensors, rng):
+    """minigrad and torch agree on ``fn(q, k, v)`` and on its gradients for a random cotangent."""
+    q, _, v = tensors
+    cotangent = rng.standard_normal(q.shape[:-1] + v.shape[-1:])
+    mine, theirs = _run(minigrad, fn, tensors, cotangent), _run(torch, fn, tensors, cotangent)
+    for name, got, want in zip(["output", "dq", "dk", "dv"], mine, theirs):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+@st.composite
+def qkv(draw, same_length=True):
+    batch = draw(st.sampled_from([(), (2,), (1, 2), (2, 3)]))
+    T, S = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    S = T if same_length else S
+    E, Ev = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    q, k = draw(arrays(batch + (T, E))), draw(arrays(batch + (S, E)))
+    return q, k, draw(arrays(batch + (S, Ev)))
+
+
+@given(tensors=qkv(), seed=st.integers(0, 2**16))
+def test_causal_attention_from_ops_matches_pytorch(tensors, seed):
+    _assert_same(causal_attention, tensors, np.random.default_rng(seed))
+
+
+def test_first_query_attends_only_to_the_first_key():
+    q, k, v = (np.random.default_rng(i).standard_normal((3, 2)) for i in range(3))
+    out = causal_attention(minigrad, *(minigrad.from_numpy(a) for a in (q, k, v)))
+    np.testing.assert_allclose(out.numpy()[0], v[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("mask_kind", ["none", "causal", "bool", "float"])
+@given(
+    tensors=qkv(same_length=False), scale=st.sampled_from([None, 0.3]), seed=st.integers(0, 2**16)
+)
+def test_scaled_dot_product_attention_matches_pytorch(mask_kind, tensors, scale, seed):
+    q, k, v = tensors
+    T, S = q.shape[-2], k.shape[-2]
+    rng = np.random.default_rng(seed)
+    mask = None
+    if mask_kind == "bool":
+        mask = rng.random((T, S)) < 0.5
+        mask[:, 0] = True  # every query sees at least one key (else PyTorch's row is NaN)
+    elif mask_kind == "float":
+        mask = rng.standard_normal((T, S))
+
+    def attend(lib, q, k, v):
+        attn_mask = None if mask is None else lib.from_numpy(mask)
+        return lib.nn.functional.scaled_dot_product_attention(
+            q, k, v, attn_mask=attn_mask, is_causal=mask_kind == "causal", scale=scale
+        )
+
+    _assert_same(attend, tensors, rng)
