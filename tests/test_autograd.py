@@ -383,22 +383,22 @@ def test_dropping_the_output_frees_the_graph(no_gc):
     assert ref() is None and node() is None
 
 
-def test_backward_frees_intermediates_while_the_output_lives(no_gc):
+def _loss_of_a_dropped_intermediate():
+    """x, a weak reference to h = exp(x) (no strong one left), and y = sum(h * h)."""
     x = leaf(np.ones(3))
     h = x.exp()
-    ref = weakref.ref(h)
-    y = (h * h).sum()
-    del h
+    return x, weakref.ref(h), (h * h).sum()
+
+
+def test_backward_frees_intermediates_while_the_output_lives(no_gc):
+    x, ref, y = _loss_of_a_dropped_intermediate()
+    assert ref() is not None  # y's graph holds it
     y.backward()
     assert ref() is None
     np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp(2.0) * np.ones(3))
 
 
 def test_retained_graph_keeps_intermediates(no_gc):
-    x = leaf(np.ones(3))
-    h = x.exp()
-    ref = weakref.ref(h)
-    y = (h * h).sum()
-    del h
+    _, ref, y = _loss_of_a_dropped_intermediate()
     y.backward(retain_graph=True)
     assert ref() is not None
