@@ -1446,7 +1446,16 @@ def _format_tensor(t: Tensor) -> str:
         extras.append(f"grad_fn=<{t.grad_fn.name}>")
     elif t.requires_grad:
         extras.append("requires_grad=True")
-    return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+    text = "tensor(" + body
+    width = len(text) - text.rfind("\n") + 1  # PyTorch's measure of the last line (2 over)
+    for extra in extras:  # a suffix that would pass 80 characters starts a new line
+        if width + len(extra) + 2 > 80:
+            text += ",\n" + " " * len("tensor(") + extra
+            width = len("tensor(") + len(extra)
+        else:
+            text += ", " + extra
+            width += len(extra) + 2
+    return text + ")"
 
 
 _ARRAY_TEXT = {"separator": ", ", "prefix": "tensor(", "threshold": 1000, "max_line_width": 80}

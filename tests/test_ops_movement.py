@@ -621,6 +621,26 @@ def test_views_share_memory_and_version():
     np.testing.assert_array_equal(base.numpy(), [[5.0, 6.0, 5.0], [4.0, 5.0, 4.0]])
 
 
+def test_an_element_is_a_view_too():
+    x = minigrad.zeros(2, 3)
+    with minigrad.no_grad():
+        x[1, 2].add_(5.0)
+        x[0][1].fill_(2.0)
+    assert x.tolist() == [[0.0, 2.0, 0.0], [0.0, 0.0, 5.0]]
+
+
+def test_a_reshape_that_copies_does_not_share_the_version_counter():
+    x = leaf(np.arange(6.0).reshape(3, 2).T)  # transposed: reshape(-1) must copy
+    h = x * 1.0
+    y = (h * h).sum()  # saves h
+    flat = h.reshape(-1)
+    with minigrad.no_grad():
+        flat.add_(1.0)  # changes the copy only
+    np.testing.assert_array_equal(h.detach().numpy(), np.arange(6.0).reshape(3, 2).T)
+    y.backward()  # h was not modified: no version error, as in PyTorch
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * np.arange(6.0).reshape(3, 2).T)
+
+
 def test_view_of_a_non_contiguous_tensor_refuses_and_names_reshape():
     x = minigrad.zeros(3, 4).T
     with pytest.raises(minigrad.ShapeError, match="reshape"):

@@ -212,8 +212,8 @@ class Function:
         out = cls.forward(ctx, *[t._data for t in inputs], **kwargs)
         record = wants_grad and STATE.grad_enabled and cls.differentiable
         result = _tensor_type._make(out, device, ctx if record else None, record)
-        if cls.is_view:
-            result._version = inputs[0]._version
+        if cls.is_view and device.backend.xp.may_share_memory(out, inputs[0]._data):
+            result._version = inputs[0]._version  # a copy (reshape of a transpose) has its own
         if record:
             ctx.next_functions = [t.grad_fn for t in inputs]
             ctx.versions = tuple(t._version.value for t in inputs)

@@ -98,6 +98,13 @@ class Slice(Index):
 
     is_view = True
 
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.save(index)
+        parts = index if isinstance(index, tuple) else (index,)
+        # a trailing ``...`` keeps x[i, j] a 0-d view (NumPy would return a scalar copy)
+        return x[parts if Ellipsis in parts else parts + (Ellipsis,)]
+
 
 class IndexAdd(Function):
     """y = zeros(shape) with g added at index (repeats accumulate).   dg = dy[index]
