@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import math
 
 import numpy as np
 
 from .base import Backend
 
-try:  # SciPy's erf is exact and vectorised (installed with the dev and demos extras)
+try:  # SciPy's erf is exact (installed with the dev and demos extras)
     from scipy.special import erf as _scipy_erf
 except ImportError:  # pragma: no cover - depends on the environment
     _scipy_erf = None
@@ -16,22 +18,56 @@ except ImportError:  # pragma: no cover - depends on the environment
 _math_erf = np.vectorize(math.erf, otypes=[np.float64])
 
 # Abramowitz & Stegun 7.1.26: erf(x) = 1 - t (a1 + t (a2 + ... a5)) exp(-x^2), t = 1 / (1 + p x),
-# for x >= 0, with absolute error below 1.5e-7 (the resolution of float32 near 1).
-_AS_P = 0.3275911
-_AS_A = (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)
+# for x >= 0, with absolute error below 1.5e-7 in exact arithmetic.
+_AS_P = np.float32(0.3275911)
+_AS_A = tuple(
+    np.float32(a) for a in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)
+)
 
 
-def erf_without_scipy(x: np.ndarray) -> np.ndarray:
-    """erf for when SciPy is missing: exact (math.erf) in float64, A&S 7.1.26 in float32."""
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function: exact in float64 (SciPy, else math.erf per element); in float32,
+    A&S 7.1.26 in float32 arithmetic, within 6e-7 of the true value (a few float32 ulps).
+
+    SciPy's float32 erf is not vectorised (about 40 ns an element here); this formula runs as
+    a dozen vectorised NumPy passes over the array, several times faster, which matters for GELU.
+    """
     if x.dtype == np.float64:
-        return _math_erf(x)
-    ax = np.abs(x).astype(np.float64)
-    t = 1.0 / (1.0 + _AS_P * ax)
-    poly = _AS_A[0]
+        return _scipy_erf(x) if _scipy_erf is not None else _math_erf(x)
+    x = x.astype(np.float32, copy=False)
+    ax = np.abs(x)
+    t = ax * _AS_P
+    t += 1.0
+    np.reciprocal(t, out=t)
+    poly = t * _AS_A[0]
     for a in _AS_A[1:]:
-        poly = poly * t + a
-    y = 1.0 - poly * t * np.exp(-ax * ax)
-    return np.copysign(y, x).astype(x.dtype)
+        poly += a
+        poly *= t
+    np.multiply(ax, ax, out=ax)
+    np.negative(ax, out=ax)
+    poly *= np.exp(ax, out=ax)
+    np.subtract(1.0, poly, out=poly)
+    return np.copysign(poly, x, out=poly)
+
+
+def keep_freed_memory_for_reuse() -> bool:
+    """Ask glibc's malloc to keep freed array memory for the next array instead of returning it
+    to the operating system.
+
+    Every op allocates its output, and a training step frees and re-allocates the same sizes
+    over and over. By default glibc serves large blocks with fresh mappings and unmaps them when
+    freed, so each step page-faults on all its memory again (5,000 faults a step for a small GPT
+    here, 15% of its time). Raising the mmap and trim thresholds keeps those blocks in the heap,
+    much as PyTorch's caching allocator does. Returns whether the setting took (glibc only).
+    """
+    path = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(path)
+        mallopt = libc.mallopt
+    except (OSError, TypeError, AttributeError):  # not glibc: nothing to tune
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(mallopt(m_mmap_threshold, 32 << 20) and mallopt(m_trim_threshold, 1 << 30))
 
 
 class NumpyBackend(Backend):
@@ -40,6 +76,7 @@ class NumpyBackend(Backend):
 
     def __init__(self):
         self._rng = np.random.Generator(np.random.PCG64(0))
+        keep_freed_memory_for_reuse()
 
     def asarray(self, data, dtype):
         return np.asarray(data, dtype=dtype)
@@ -51,7 +88,7 @@ class NumpyBackend(Backend):
         np.add.at(target, index, values)
 
     def erf(self, x):
-        return _scipy_erf(x) if _scipy_erf is not None else erf_without_scipy(x)
+        return erf(x)
 
     def seed(self, seed: int) -> None:
         self._rng = np.random.Generator(np.random.PCG64(seed))
