@@ -447,7 +447,9 @@ class Tensor:
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             out = self if min is None else self.maximum(min)
             return out if max is None else out.minimum(max)
-        return ew.Clamp.apply(self, lo=min, hi=max)
+        # float bounds make an integer tensor float (the default dtype), as in PyTorch
+        target = dtypes.result_type(self, *(b for b in (min, max) if b is not None))
+        return ew.Clamp.apply(self.to(target), lo=min, hi=max)
 
     clip = clamp
 
@@ -679,7 +681,9 @@ class Tensor:
 
     def cumsum(self, dim) -> Tensor:
         axis = normalize_dim(dim, self.ndim, "cumsum")
-        return Tensor._make(self._xp.cumsum(self._data, axis=axis), self._device)
+        if self.ndim == 0:
+            return self.reshape(1).cumsum(0).reshape(())
+        return reduce.Cumsum.apply(self.long() if self.dtype is dtypes.bool_ else self, dim=axis)
 
     # ---- shape ---------------------------------------------------------------------------------
     def reshape(self, *shape) -> Tensor:

@@ -135,7 +135,15 @@ def test_comparisons_and_logic_give_bool_without_grad(ab):
 
 
 @pytest.mark.parametrize(
-    "op", [lambda x: x.exp(), lambda x: x.sqrt(), lambda x: x.sigmoid(), lambda x: x / 2]
+    "op",
+    [
+        lambda x: x.exp(),
+        lambda x: x.sqrt(),
+        lambda x: x.sigmoid(),
+        lambda x: x / 2,
+        lambda x: x * 0.5,
+        lambda x: x.clamp(min=1.5),
+    ],
 )
 @given(shape=shapes())
 def test_integer_inputs_become_float(op, shape):

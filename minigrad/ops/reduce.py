@@ -53,3 +53,17 @@ class Amin(_Extreme):
     def forward(ctx, x, dims, keepdim):
         ctx.save(dims)
         return ctx.xp.min(x, axis=dims, keepdims=keepdim)
+
+
+class Cumsum(Function):
+    """y_i = x_0 + ... + x_i along dim.   dx_i = dy_i + ... + dy_last (a cumsum from the end)"""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.save(dim)
+        return ctx.xp.cumsum(x, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        (dim,) = ctx.saved
+        return (g.flip(dim).cumsum(dim).flip(dim),)
