@@ -1045,6 +1045,17 @@ class Tensor:
                 f"refers to a single memory location (an expanded view). Please clone() the "
                 f"tensor before performing the operation."
             )
+        base = self._viewed_base()
+        if base is not None:  # writing to a view writes to the tensor it views
+            base._check_inplace(op)
+
+    def _viewed_base(self) -> Tensor | None:
+        """The tensor this one is a recorded view of (``y`` for ``y[0]``), if they share memory."""
+        node = self.grad_fn
+        if node is None or not node.fn.is_view or node.released:
+            return None
+        base = node.inputs[0]
+        return base if base._version is self._version else None
 
     def _alias(self) -> Tensor:
         """Another Tensor object for this tensor's current place in the graph (same memory)."""
@@ -1053,13 +1064,18 @@ class Tensor:
         return t
 
     def _assign(self, result: Tensor, op: str) -> Tensor:
-        """Write ``result`` into this tensor's memory; if it was recorded, take its graph place."""
+        """Write ``result`` into this tensor's memory; if it was recorded, take its graph place.
+
+        If this tensor is a view (``y[0]``, ``y.T``, ...), the tensor it views changed too, so
+        that one takes a new graph place as well: its old value with the view's new one put back.
+        """
         self._check_inplace(op)
         if result.shape != self.shape:
             raise ShapeError(
                 f"{op}: output with shape {format_shape(self.shape)} doesn't match the broadcast "
                 f"shape {format_shape(result.shape)}"
             )
+        view_of, base = self.grad_fn, self._viewed_base()
         self._data[...] = result._data
         self._version.value += 1
         if result.grad_fn is not None:
@@ -1067,6 +1083,8 @@ class Tensor:
             self._requires_grad = True
             result.grad_fn.out_data = self._data
             result.grad_fn.out_version = (self._version, self._version.value)
+            if base is not None:
+                base._assign(movement.put_back(view_of, base._alias(), self), op)
         return self
 
     def _inplace(self, op: str, compute) -> Tensor:

@@ -360,6 +360,41 @@ def test_in_place_through_a_view_bumps_the_base_version():
         y.backward()
 
 
+def test_in_place_on_a_view_updates_the_graph_of_the_viewed_tensor():
+    # the numbers are PyTorch's
+    x = leaf(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    y = x * 2
+    y[0][1] = 5.0  # a write through the view y[0]: y's element no longer depends on x
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[2.0, 0.0], [2.0, 2.0]])
+
+    x.grad = None
+    y = x * 2
+    y[0].mul_(10)
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[800.0, 1600.0], [24.0, 32.0]])
+
+    x.grad = None
+    y = x * 2
+    y.T[1].add_(x[0] * 3)  # a view of a view (a permute, then a row)
+    (y * leaf(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=False)).sum().backward()
+    np.testing.assert_array_equal(y.detach().numpy(), [[2.0, 7.0], [6.0, 14.0]])
+    np.testing.assert_array_equal(x.grad.numpy(), [[8.0, 16.0], [6.0, 8.0]])
+
+    x.grad = None
+    y = x * 2
+    y.view(4)[1:3].mul_(3)
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[8.0, 144.0], [216.0, 32.0]])
+
+
+def test_in_place_on_a_view_of_a_leaf_that_requires_grad_is_refused_before_writing():
+    x = leaf(np.array([1.0, 2.0]))
+    with pytest.raises(AutogradError, match="leaf"):
+        x[0].add_(1)
+    np.testing.assert_array_equal(x.detach().numpy(), [1.0, 2.0])
+
+
 def test_in_place_on_a_0d_result():
     y = (leaf(np.array([1.0, 2.0])) * 2).sum()
     y.add_(1)

@@ -172,6 +172,23 @@ class Cat(Function):
         return tuple(grads)
 
 
+def put_back(view_node, base, view):
+    """``base`` with ``view``'s values where the view op ``view_node`` took them from.
+
+    After an in-place change to a view, this is the viewed tensor's new value, recorded so
+    that gradients reach both the old base (outside the view) and the new view values.
+    """
+    if view_node.fn is Slice:
+        (index,) = view_node.saved
+        return IndexPut.apply(base, view, index=index)
+    if view_node.fn is Permute:
+        (dims,) = view_node.saved
+        return view.permute(*sorted(range(len(dims)), key=dims.__getitem__))
+    # Reshape, or an Expand that only added size-1 axes (writes to real expansions are refused):
+    # the view holds exactly base's elements
+    return view.reshape(base.shape)
+
+
 def is_basic_index(index) -> bool:
     """Whether ``index`` selects a view (ints, slices, None, Ellipsis) rather than a copy."""
     parts = index if isinstance(index, tuple) else (index,)
