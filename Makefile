@@ -22,7 +22,7 @@ help: ## List targets
 	$(PIP) install -q -e ".[dev,demos]"
 	touch $@
 
-test: .venv/.dev-stamp ## Run the test suite (pytest's exit 5, no tests collected, fails too)
+test: .venv/.demos-stamp ## Run the test suite (with the demos' smoke tests) (pytest's exit 5, no tests collected, fails too)
 	$(PY) -m pytest
 
 lint: .venv/.dev-stamp ## Check lint and formatting with ruff
