@@ -199,6 +199,7 @@ def test_mlp_training_holds_steady_memory(no_cyclic_gc):
         loss.backward()
         opt.step()
 
-    for _ in range(300):
+    for _ in range(1000):  # small graphs fill the free lists slowly
         step()
-    assert traced_growth(step) < LEAK_LIMIT
+    growth = traced_growth(step)
+    assert growth < LEAK_LIMIT, f"{growth} bytes kept over {MEASURED_STEPS} steps"
