@@ -1045,6 +1045,11 @@ class Tensor:
                 f"refers to a single memory location (an expanded view). Please clone() the "
                 f"tensor before performing the operation."
             )
+        if not getattr(getattr(self._data, "flags", None), "writeable", True):
+            raise AutogradError(
+                f"{op}: the tensor's memory is read-only (from_numpy shares a NumPy array that "
+                f"is not writeable). Please clone() the tensor before performing the operation."
+            )
         base = self._viewed_base()
         if base is not None:  # writing to a view writes to the tensor it views
             base._check_inplace(op)

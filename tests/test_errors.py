@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pytest
 import strict_backend
 
@@ -82,6 +83,12 @@ def mixed_devices(m, F):
 def index_on_other_device(m, F):
     strict_backend.register()
     return m.randn(3)[m.tensor([0], device="strict")]
+
+
+def read_only_array():
+    array = np.arange(3.0)
+    array.flags.writeable = False
+    return array
 
 
 def sdpa(mask):
@@ -345,6 +352,9 @@ ROWS = [
         ["flatten", "start_dim", "end_dim"]),
     row("copy_ shape", lambda m, F: m.randn(2, 3).copy_(m.randn(4)), ShapeError, RuntimeError,
         ["copy_", "[4]", "[2, 3]"]),
+    row("in-place on read-only memory", lambda m, F: m.from_numpy(read_only_array()).add_(1),
+        AutogradError, RuntimeError, ["add_", "read-only", "clone()"],
+        torch="torch warns on a read-only array and writes anyway"),
     row("in-place broadcast", lambda m, F: m.randn(3).add_(m.randn(2, 3)), ShapeError,
         RuntimeError, ["add_", "[3]", "[2, 3]"]),
     # ---- factories ---------------------------------------------------------------------------
