@@ -888,16 +888,8 @@ class Tensor:
     def __getitem__(self, index) -> Tensor:
         index = _to_raw_index(index, self)
         if _mixes_ints_and_arrays(index):
-            # PyTorch applies ints first (as select), then the index arrays; NumPy counts ints
-            # as index arrays too, which can move the result's axes: x[0, :, [1, 2]] is (3, 2)
-            first = []
-            for p in index:
-                if isinstance(p, int) or p is Ellipsis:
-                    first.append(p)
-                elif p is not None:  # a slice or an index array (a mask spans mask.ndim axes)
-                    mask = not isinstance(p, slice) and p.dtype.kind == "b"
-                    first += [slice(None)] * (p.ndim if mask else 1)
-            return self[tuple(first)][tuple(p for p in index if not isinstance(p, int))]
+            first, rest = _ints_first(index)
+            return self[first][rest]
         op = movement.Slice if movement.is_basic_index(index) else movement.Index
         try:
             return op.apply(self, index=index)
@@ -909,6 +901,10 @@ class Tensor:
 
     def __setitem__(self, index, value) -> None:
         index = _to_raw_index(index, self)
+        if _mixes_ints_and_arrays(index):
+            first, rest = _ints_first(index)
+            self[first][rest] = value  # a write through a view of this tensor
+            return
         if not isinstance(value, Tensor):
             value = self._like(value)
         else:  # values from another device are copied over, as in PyTorch
@@ -1402,12 +1398,29 @@ def _to_raw_index(index, x: Tensor):
 
 
 def _mixes_ints_and_arrays(index) -> bool:
-    """Whether a raw index has both int parts and index arrays (see ``Tensor.__getitem__``)."""
+    """Whether a raw index has both int parts and index arrays (see ``_ints_first``)."""
     return (
         isinstance(index, tuple)
         and not movement.is_basic_index(index)
         and any(isinstance(p, int) for p in index)
     )
+
+
+def _ints_first(index) -> tuple[tuple, tuple]:
+    """Split an index with ints and index arrays into the ints (a view) and the rest.
+
+    PyTorch applies ints first (as select), then the index arrays; NumPy counts ints as index
+    arrays too, which can move the result's axes: for x of shape (2, 3, 4), x[0, :, [1, 2]] is
+    (3, 2) in PyTorch but (2, 3) in NumPy. ``x[first][rest]`` is PyTorch's result.
+    """
+    first = []
+    for p in index:
+        if isinstance(p, int) or p is Ellipsis:
+            first.append(p)
+        elif p is not None:  # a slice or an index array (a mask spans mask.ndim axes)
+            mask = not isinstance(p, slice) and p.dtype.kind == "b"
+            first += [slice(None)] * (p.ndim if mask else 1)
+    return tuple(first), tuple(p for p in index if not isinstance(p, int))
 
 
 def _describe_index(index) -> str:

@@ -324,21 +324,27 @@ def _index(draw, shape, advanced=True, repeats=True):
 
 
 @st.composite
-def _ints_and_array(draw):
+def _ints_and_array(draw, value=False):
     """``x[i, :, array]``: an int, later a slice, later an index array; other axes basic.
 
     NumPy is no reference here: it treats the int as an index array too and, as a slice
     separates the two, moves the indexed axes to the front. PyTorch applies the int first, so
-    only the parity test checks the values.
+    only the parity test checks the values. With ``value``, also a value to assign there
+    (and no repeated indices, whose assignment order is undefined).
     """
     a = draw(arrays(shapes(min_dims=3)))
     rng = _seeded(draw)
     at_int, at_slice, at_array = sorted(draw(st.permutations(range(a.ndim)))[:3])
     kinds = {at_int: ("int",), at_slice: ("slice",), at_array: ADVANCED}
-    parts = [
-        _axis_index(draw, rng, n, kinds.get(axis, BASIC), True) for axis, n in enumerate(a.shape)
-    ]
-    return Example((a,), {"index": tuple(parts)})
+    index = tuple(
+        _axis_index(draw, rng, n, kinds.get(axis, BASIC), not value)
+        for axis, n in enumerate(a.shape)
+    )
+    if not value:
+        return Example((a,), {"index": index})
+    ints = tuple(p if isinstance(p, int) else slice(None) for p in index)
+    target = a[ints][tuple(p for p in index if not isinstance(p, int))].shape  # PyTorch's
+    return Example((a, draw(arrays(target))), {"index": index})
 
 
 def _as_index(m, index):
@@ -451,6 +457,7 @@ INDEX_CASES = [
         _setitem_into_constant,
         lambda v, index, shape: _setitem_ref(np.zeros(shape), v, index),
     ),
+    Case("setitem_ints_and_array", _ints_and_array(value=True), _setitem_fn, None),
 ]
 
 
