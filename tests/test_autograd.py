@@ -240,6 +240,18 @@ def test_leaf_hook_sees_and_replaces_the_gradient():
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
 
 
+def test_a_leaf_hook_sees_the_total_gradient_once():
+    x = leaf(np.array([1.0, 2.0]))
+    seen = []
+    x.register_hook(lambda g: seen.append(g.numpy().copy()) or g.clamp(max=1.0))
+    (x * 2 + x * 3).sum().backward()
+    assert len(seen) == 1  # one call with 2 + 3, as in PyTorch (not one per use of x)
+    np.testing.assert_array_equal(seen[0], [5.0, 5.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])
+    (gx,) = grad((x * 2 + x * 3).sum(), x)
+    np.testing.assert_array_equal(gx.numpy(), [1.0, 1.0])
+
+
 def test_non_leaf_hook_changes_what_flows_upstream():
     x = leaf(np.array([1.0, 2.0]))
     h = x * x

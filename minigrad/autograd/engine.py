@@ -140,8 +140,18 @@ def _run(roots, retain_graph, create_graph, targets, accumulate):
         else:
             target_nodes[t.grad_fn] = i
     found: dict = {}
+    # id(leaf) -> [leaf, gradient summed so far]: a leaf's hooks and .grad see its total
+    # gradient once, after the pass, as in PyTorch (not one call per use of the leaf)
+    pending: dict = {}
 
     def deliver_to_leaf(leaf, g):
+        entry = pending.get(id(leaf))
+        if entry is None:
+            pending[id(leaf)] = [leaf, g]
+        else:
+            entry[1] = entry[1] + g
+
+    def deliver(leaf, g):
         for hook in leaf._hooks or ():
             out = hook(g)
             if out is not None:
@@ -199,6 +209,8 @@ def _run(roots, retain_graph, create_graph, targets, accumulate):
                     ready.append(child)
             if not retain_graph:
                 node.release()
+        for leaf, g in pending.values():
+            deliver(leaf, g)
     return found
 
 
