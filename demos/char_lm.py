@@ -31,6 +31,7 @@ import importlib
 import inspect
 import lzma
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -70,21 +71,23 @@ def stdlib_docstrings() -> str:
             seen.add(doc)
             parts.append(doc)
 
-    for name in STDLIB_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        add(module)
-        for member_name, member in sorted(vars(module).items()):
-            home = getattr(member, "__module__", None) or ""
-            if member_name.startswith("_") or not home.startswith(name):
+    with warnings.catch_warnings():  # reading deprecated members (typing.io) warns
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for name in STDLIB_MODULES:
+            try:
+                module = importlib.import_module(name)
+            except ImportError:
                 continue
-            add(member)
-            if inspect.isclass(member):
-                for _, method in sorted(vars(member).items()):
-                    if callable(method):
-                        add(method)
+            add(module)
+            for member_name, member in sorted(vars(module).items()):
+                home = getattr(member, "__module__", None) or ""
+                if member_name.startswith("_") or not home.startswith(name):
+                    continue
+                add(member)
+                if inspect.isclass(member):
+                    for _, method in sorted(vars(member).items()):
+                        if callable(method):
+                            add(method)
     return "\n\n".join(parts) + "\n"
 
 

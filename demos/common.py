@@ -210,7 +210,7 @@ def plot_curves(
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
     ax.legend()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_heatmaps(
@@ -247,7 +247,7 @@ def plot_heatmaps(
             else:
                 image = ax.imshow(m, cmap="viridis", vmin=0.0, vmax=1.0)
                 ax.set_title(f"layer {r} head {c}", fontsize=8)
-            _ticks(ax, x_ticks, y_ticks)
+            label_axes(ax, x_ticks, y_ticks)
             if r == rows - 1:
                 ax.set_xlabel(xlabel, fontsize=8)
             if c == 0:
@@ -260,10 +260,10 @@ def plot_heatmaps(
             "red: positive, a step lowers it", ha="center", va="top", fontsize=9,
         )  # fmt: skip
     fig.suptitle(title)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
-def _ticks(ax, x_ticks, y_ticks) -> None:
+def label_axes(ax, x_ticks, y_ticks) -> None:
     """Label heatmap axes with tokens when given, else hide the ticks."""
     for labels, set_ticks, set_labels in (
         (x_ticks, ax.set_xticks, ax.set_xticklabels),
@@ -296,10 +296,10 @@ def plot_bars(
         ax.set_yscale("log")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
-def _save(fig, path: Path) -> None:
+def save_figure(fig, path: Path) -> None:
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
