@@ -210,13 +210,18 @@ class Tensor:
             if self.grad_fn.pre_hooks is None:
                 self.grad_fn.pre_hooks = []
             hooks = self.grad_fn.pre_hooks
-        hooks.append(hook)
+        # retain_grad's hook stays last, so that .grad shows what the other hooks made of it
+        last_retains = bool(hooks) and hasattr(hooks[-1], "retains")
+        hooks.insert(len(hooks) - last_retains, hook)
         return _HookHandle(hooks, hook)
 
     def retain_grad(self) -> None:
-        """Keep the gradient of this non-leaf tensor in ``.grad`` after backward."""
+        """Keep the gradient of this non-leaf tensor in ``.grad`` after backward (once)."""
         if self.grad_fn is None:
             return
+        for hook in self.grad_fn.pre_hooks or ():
+            if getattr(hook, "retains", lambda: None)() is self:
+                return
         self.register_hook(engine.retain_grad_hook(self))
 
     # ---- conversion ----------------------------------------------------------------------------

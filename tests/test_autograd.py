@@ -269,6 +269,17 @@ def test_retain_grad_keeps_an_intermediate_gradient():
     np.testing.assert_array_equal(x.grad.numpy(), [18.0, 36.0])
 
 
+def test_retain_grad_sees_what_the_hooks_made_of_the_gradient():
+    x = leaf(np.array([1.0, 2.0]))
+    h = x + 0.0
+    h.retain_grad()
+    h.retain_grad()  # a second call changes nothing
+    h.register_hook(lambda g: g * 2)  # registered later, but runs before .grad is kept
+    h.sum().backward()
+    np.testing.assert_array_equal(h.grad.numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+
+
 def test_detach_cuts_the_graph_but_shares_memory():
     x = leaf(np.array([1.0, 2.0]))
     d = x.detach()

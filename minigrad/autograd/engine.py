@@ -247,7 +247,11 @@ def _check_grads(node, grads_in) -> None:
 
 
 def retain_grad_hook(tensor):
-    """A pre-hook that stores the gradient reaching ``tensor`` in ``tensor.grad`` (retain_grad)."""
+    """A pre-hook that stores the gradient reaching ``tensor`` in ``tensor.grad`` (retain_grad).
+
+    ``Tensor.register_hook`` keeps it after the tensor's other hooks, so ``.grad`` holds the
+    gradient as they left it, as in PyTorch. ``hook.retains`` is a weak reference to the tensor.
+    """
     ref = weakref.ref(tensor)
 
     def hook(g):
@@ -256,4 +260,5 @@ def retain_grad_hook(tensor):
             t.grad = g if t.grad is None else t.grad + g
         return None
 
+    hook.retains = ref
     return hook
