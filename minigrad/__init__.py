@@ -6,9 +6,7 @@ x = torch.randn(3, 4, requires_grad=True)
 x.grad
 """
 
-from . import autograd, cuda, dtypes  # noqa: E402
-from . import nn, optim  # noqa: E402
-from .serialization import load, save  # noqa: E402
+from . import autograd, cuda, dtypes, nn, optim
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device, cuda_available
 from .backend import device as device
@@ -56,6 +54,7 @@ from .errors import (
 )
 from .functions import *  # noqa: F403  (torch.exp, torch.matmul, torch.softmax, ...)
 from .functions import __all__ as _function_names
+from .serialization import load, save
 from .tensor import Tensor, cat, stack, where
 
 __version__ = "0.1.0"
