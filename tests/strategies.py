@@ -294,17 +294,35 @@ def check_gradgradcheck(case: Case, ex: Example) -> None:
     assert gradgradcheck(fn, leaves, seed=0, fast_mode=size > 16)
 
 
+def check_float32(case: Case, ex: Example) -> None:
+    """In float32, the op's float outputs and its gradients stay float32 (nothing upcasts)."""
+    leaves = tuple(
+        minigrad.from_numpy(a.astype(np.float32)).requires_grad_(case.grad) for a in ex.arrays
+    )
+    outs = as_outputs(case.fn(minigrad, *leaves, **ex.params))
+    for i, out in enumerate(outs):
+        assert not out.is_floating_point() or out.dtype is minigrad.float32, f"output {i}"
+    wanted = [o for o in outs if o.requires_grad]
+    if case.grad and wanted:
+        cotangents = [minigrad.ones_like(o) for o in wanted]
+        for i, g in enumerate(
+            minigrad.autograd.grad(wanted, leaves, cotangents, allow_unused=True)
+        ):
+            assert g is None or g.dtype is minigrad.float32, f"gradient of input {i}: {g.dtype}"
+
+
 def numpy_erf(x):
     """The error function, elementwise (the NumPy side of gelu's reference)."""
     return np.vectorize(math.erf, otypes=[np.float64])(x)
 
 
-def op_tests(cases, gradgrad_examples=10):
+def op_tests(cases, gradgrad_examples=8):
     """The property tests of an op table, for a test module to bind at top level.
 
     ``test_op`` compares each drawn example's values with the NumPy reference and its full
     Jacobian with central differences; ``test_gradgradcheck`` checks second derivatives, on
-    fewer examples (each runs the op's recorded backward many times).
+    fewer examples (each runs the op's recorded backward many times); ``test_float32`` checks
+    that float32 inputs give float32 outputs and gradients.
     """
 
     @pytest.mark.parametrize("case", cases, ids=str)
@@ -322,4 +340,10 @@ def op_tests(cases, gradgrad_examples=10):
     def test_gradgradcheck(case, data):
         check_gradgradcheck(case, data.draw(case.draw, label="example"))
 
-    return test_op, test_gradgradcheck
+    @pytest.mark.parametrize("case", cases, ids=str)
+    @settings(max_examples=gradgrad_examples // 2)
+    @given(data=st.data())
+    def test_float32(case, data):
+        check_float32(case, data.draw(case.draw, label="example"))
+
+    return test_op, test_gradgradcheck, test_float32

@@ -298,7 +298,7 @@ ATTENTION_CASES = [
 
 CASES = ACTIVATION_CASES + EMBEDDING_CASES + LOSS_CASES + ATTENTION_CASES
 
-test_op, test_gradgradcheck = op_tests(CASES)
+test_op, test_gradgradcheck, test_float32 = op_tests(CASES)
 
 
 # ---- behaviour beyond values -------------------------------------------------------------------

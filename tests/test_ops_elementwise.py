@@ -83,7 +83,7 @@ CASES = [
     ),
 ]
 
-test_op, test_gradgradcheck = op_tests(CASES)
+test_op, test_gradgradcheck, test_float32 = op_tests(CASES)
 
 
 # ---- ties, kinks and the no-gradient ops ---------------------------------------------------------

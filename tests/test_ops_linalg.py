@@ -29,7 +29,7 @@ CASES = [
     for right in KINDS
 ] + [Case("matmul_function", _matmul("batch", "matrix"), lambda m, a, b: m.matmul(a, b), np.matmul)]
 
-test_op, test_gradgradcheck = op_tests(CASES)
+test_op, test_gradgradcheck, test_float32 = op_tests(CASES)
 
 
 def test_matmul_shape_errors_name_both_shapes():

@@ -404,7 +404,7 @@ def _setitem_ref(a, v, index):
 
 
 def _setitem_into_constant(m, v, index, shape):
-    y = m.zeros(shape, dtype=m.float64)
+    y = m.zeros(shape, dtype=v.dtype)
     y[_as_index(m, index)] = v
     return y
 
@@ -587,7 +587,7 @@ JOIN_CASES = [
 
 CASES = SHAPE_CASES + INDEX_CASES + JOIN_CASES
 
-test_op, test_gradgradcheck = op_tests(CASES)
+test_op, test_gradgradcheck, test_float32 = op_tests(CASES)
 
 
 # ---- semantics beyond values -------------------------------------------------------------------

@@ -224,7 +224,7 @@ CASES = [
     ),
 ]
 
-test_op, test_gradgradcheck = op_tests(CASES)
+test_op, test_gradgradcheck, test_float32 = op_tests(CASES)
 
 
 def _np_arg(fn, a, dim, keepdim):

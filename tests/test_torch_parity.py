@@ -44,7 +44,7 @@ def _close(got, want, what):
 
 @pytest.mark.torch
 @pytest.mark.parametrize("case", CASES, ids=str)
-@settings(max_examples=10)
+@settings(max_examples=8)
 @given(data=st.data())
 def test_values_and_gradients_match_pytorch(case, data):
     ex = data.draw(case.draw, label="example")

@@ -34,6 +34,8 @@ def erf(x: np.ndarray) -> np.ndarray:
     """
     if x.dtype == np.float64:
         return _scipy_erf(x) if _scipy_erf is not None else _math_erf(x)
+    if x.ndim == 0:  # NumPy gives scalars for 0-d results, and the out= writes below need arrays
+        return erf(x.reshape(1)).reshape(())
     x = x.astype(np.float32, copy=False)
     ax = np.abs(x)
     t = ax * _AS_P
