@@ -9,7 +9,9 @@ PyTorch tensors with the same values and the same memory layout:
 - ``arrays``: values of a chosen kind (see ``KINDS``) in a possibly non-contiguous layout: a
   transposed view of data drawn in permuted order, or a strided view (every second element).
 - ``Case``: one row of an op table: how to draw its inputs, how to call it on minigrad or torch
-  (the same code, since minigrad follows PyTorch's API), and a NumPy reference.
+  (the same code, since minigrad follows PyTorch's API), and a NumPy reference. ``op_tests``
+  turns a table into the property tests every op gets; ``test_torch_parity`` runs the same
+  tables against PyTorch.
 
 Values avoid the points where an op is not differentiable, because finite differences there
 disagree with any one-sided derivative: logs and roots see values >= 0.1, and ops with kinks
@@ -316,7 +318,7 @@ def numpy_erf(x):
     return np.vectorize(math.erf, otypes=[np.float64])(x)
 
 
-def op_tests(cases, gradgrad_examples=8):
+def op_tests(cases, gradgrad_examples=8, float32_examples=4):
     """The property tests of an op table, for a test module to bind at top level.
 
     ``test_op`` compares each drawn example's values with the NumPy reference and its full
@@ -341,7 +343,7 @@ def op_tests(cases, gradgrad_examples=8):
         check_gradgradcheck(case, data.draw(case.draw, label="example"))
 
     @pytest.mark.parametrize("case", cases, ids=str)
-    @settings(max_examples=gradgrad_examples // 2)
+    @settings(max_examples=float32_examples)
     @given(data=st.data())
     def test_float32(case, data):
         check_float32(case, data.draw(case.draw, label="example"))
