@@ -66,6 +66,17 @@ class LeakyCube(Cube):
         return (g * 3.0 * x * x + 1e-3,)
 
 
+class NanCube(Cube):
+    """A backward that returns NaN for one element."""
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_inputs()
+        bad = np.zeros(x.shape)
+        bad.reshape(-1)[0] = np.nan
+        return (g * 3.0 * x * x + minigrad.from_numpy(bad),)
+
+
 class WrongMulB(Function):
     """z = a * b with a wrong gradient for b only."""
 
@@ -128,6 +139,11 @@ def test_a_lost_second_derivative_passes_gradcheck_but_not_gradgradcheck():
     assert gradcheck(FrozenCube.apply, x)
     with pytest.raises(GradcheckError):
         gradgradcheck(FrozenCube.apply, x, seed=0)
+
+
+def test_a_nan_gradient_is_a_mismatch():
+    with pytest.raises(GradcheckError, match="analytic nan"):
+        gradcheck(NanCube.apply, _x())
 
 
 def test_a_non_reentrant_backward_is_caught():

@@ -109,7 +109,8 @@ def _analytic_row(inputs, diff, out, cotangent):
 
 
 def _compare(analytic, numeric, atol, rtol, o_idx, i, what):
-    bad = np.abs(analytic - numeric) > atol + rtol * np.abs(numeric)
+    # "not close" rather than "far": a NaN or inf on either side is a mismatch too
+    bad = ~(np.abs(analytic - numeric) <= atol + rtol * np.abs(numeric))
     if bad.any():
         worst = np.unravel_index(np.argmax(np.abs(analytic - numeric)), analytic.shape)
         raise GradcheckError(
@@ -161,7 +162,7 @@ def _check_reentrant(inputs, diff, o_idx, out, rng):
     first = _analytic_row(inputs, diff, out, u)
     second = _analytic_row(inputs, diff, out, u)
     for k, (a, b) in enumerate(zip(first, second)):
-        if not np.array_equal(a, b):
+        if not np.array_equal(a, b, equal_nan=True):  # NaNs are the forward's, not reentrancy
             raise GradcheckError(
                 f"Backward is not reentrant for input {diff[k]}: two backward passes with the same "
                 f"grad_output gave different gradients (max difference {np.abs(a - b).max():.3g})"
