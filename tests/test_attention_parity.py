@@ -62,7 +62,9 @@ def test_first_query_attends_only_to_the_first_key():
     np.testing.assert_allclose(out.numpy()[0], v[0], rtol=1e-12)
 
 
-@pytest.mark.parametrize("mask_kind", ["none", "causal", "bool", "float"])
+@pytest.mark.parametrize(
+    "mask_kind", ["none", "causal", "bool", "float", "bool_dead_row", "float_dead_row"]
+)
 @given(
     tensors=qkv(same_length=False), scale=st.sampled_from([None, 0.3]), seed=st.integers(0, 2**16)
 )
@@ -71,11 +73,13 @@ def test_scaled_dot_product_attention_matches_pytorch(mask_kind, tensors, scale,
     T, S = q.shape[-2], k.shape[-2]
     rng = np.random.default_rng(seed)
     mask = None
-    if mask_kind == "bool":
+    if mask_kind.startswith("bool"):
         mask = rng.random((T, S)) < 0.5
-        mask[:, 0] = True  # every query sees at least one key (else PyTorch's row is NaN)
-    elif mask_kind == "float":
+        mask[:, 0] = True
+    elif mask_kind.startswith("float"):
         mask = rng.standard_normal((T, S))
+    if mask_kind.endswith("dead_row"):  # the last query may attend to no key: PyTorch gives 0
+        mask[-1] = False if mask.dtype == bool else -np.inf
 
     def attend(lib, q, k, v):
         attn_mask = None if mask is None else lib.from_numpy(mask)

@@ -12,6 +12,7 @@ from strategies import Case, Example, arrays, leaf, numpy_erf, one, op_tests, sh
 
 import minigrad
 import minigrad.nn.functional as F
+from minigrad.autograd import gradgradcheck
 
 
 def _seeded(draw):
@@ -364,6 +365,20 @@ def test_cross_entropy_ignores_targets_and_refuses_bad_ones():
         F.cross_entropy(logits, minigrad.tensor([True, False]))
     with pytest.raises(minigrad.ShapeError, match="probability targets"):
         F.cross_entropy(logits, minigrad.tensor([0.0, 1.0]).reshape(2, 1))
+
+
+def test_attention_row_with_no_key_gives_zero_and_finite_gradients():
+    q, k, v = (leaf(np.random.default_rng(i).standard_normal((2, 3))) for i in range(3))
+    mask = minigrad.tensor([[True, False], [False, False]])  # query 1 may attend to nothing
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    np.testing.assert_array_equal(out.detach().numpy()[1], [0.0, 0.0, 0.0])
+    out.sum().backward()
+    for t in (q, k, v):
+        assert np.isfinite(t.grad.numpy()).all()
+    np.testing.assert_array_equal(q.grad.numpy()[1], [0.0, 0.0, 0.0])
+    assert gradgradcheck(
+        lambda *t: F.scaled_dot_product_attention(*t, attn_mask=mask), (q, k, v), seed=0
+    )
 
 
 def test_attention_mask_errors():

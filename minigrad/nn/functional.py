@@ -269,7 +269,7 @@ def scaled_dot_product_attention(
     if attn_mask is not None:
         is_bool = attn_mask.dtype is dtypes.bool_
         scores = where(attn_mask, scores, float("-inf")) if is_bool else scores + attn_mask
-    weights = dropout(scores.softmax(-1), dropout_p)
+    weights = dropout(fused.attention_softmax(scores), dropout_p)
     return weights @ value
 
 

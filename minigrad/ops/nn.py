@@ -134,9 +134,11 @@ class Attention(Function):
                 scores = xp.where(mask, scores, float("-inf"))
             else:
                 scores += mask
-        scores -= xp.max(scores, axis=-1, keepdims=True)
+        # a row whose keys are all masked (-inf) gets weights 0, not NaN, as in PyTorch: its
+        # peak is clamped to a finite value, and its sum of 0 divides as 1 (others sum to >= 1)
+        scores -= xp.maximum(xp.max(scores, axis=-1, keepdims=True), xp.finfo(scores.dtype).min)
         weights = xp.exp(scores, out=scores)
-        weights /= xp.sum(weights, axis=-1, keepdims=True)
+        weights /= xp.maximum(xp.sum(weights, axis=-1, keepdims=True), 1.0)
         ctx.save(mask, scale, weights)
         return xp.matmul(weights, v)
 
@@ -160,4 +162,11 @@ def attention_weights(q, k, ctx, mask, scale):
     if mask is not None:
         m = ctx.constant(mask)
         scores = scores.masked_fill(~m, float("-inf")) if mask.dtype == bool else scores + m
-    return scores.softmax(-1)
+    return attention_softmax(scores)
+
+
+def attention_softmax(scores):
+    """softmax over the last axis, with weights 0 (not NaN) in rows whose scores are all -inf
+    (a query with no key to attend), as PyTorch's attention gives; gradients stay finite."""
+    dead = (scores == float("-inf")).all(dim=-1, keepdim=True)
+    return scores.masked_fill(dead, 0.0).softmax(-1).masked_fill(dead, 0.0)
