@@ -104,6 +104,19 @@ def test_a_plus_a_draws_two_edges():
     assert viz.draw(a + a).source.count("l0 -> op0") == 2
 
 
+def test_graph_edges_are_those_recorded_when_the_op_ran():
+    x = named([1.0, 2.0], "x")
+    y = x * 2.0
+    z = y * 3.0
+    y.add_(1.0)  # y now has a new grad_fn; z still reads the y made by the first Mul
+    assert [v.title for v in viz.capture(z).vertices.values() if v.kind == "op"] == [
+        "Mul(·, 2)",
+        "Mul(·, 3)",
+    ]
+    y.add_(y)  # an op that reads its own target must not loop the drawing
+    assert kinds(viz.capture(y))["op"] == 3  # Mul, Add, Add
+
+
 def test_scalar_constants_are_written_into_the_op_label():
     x = named([1.0, 2.0], "x")
     g = viz.capture(2.0 - x * 0.5)

@@ -122,7 +122,7 @@ def topological_order(roots) -> list:
             node, i = stack[-1]
             if i < len(node.inputs):
                 stack[-1] = (node, i + 1)
-                child = node.inputs[i].grad_fn
+                child = node.next_functions[i]  # the input's grad_fn when the op ran
                 if child is not None and child not in seen:
                     seen.add(child)
                     stack.append((child, 0))
@@ -280,7 +280,8 @@ def _capture_forward(b: _Builder, outputs, nodes) -> None:
                 operands.append(_scalar_text(t))
                 continue
             operands.append("·")
-            src = f"t{b.index[t.grad_fn]}" if t.grad_fn is not None else b.leaf(t, path).id
+            child = node.next_functions[slot]
+            src = f"t{b.index[child]}" if child is not None else b.leaf(t, path).id
             gradient = [rec.input(slot)]
             g.edges.append(Edge(src, f"op{i}", slot if multi else None, src, t.shape, gradient))
         title = node.fn.__name__
@@ -331,14 +332,15 @@ def _capture_backward(b: _Builder, outputs, nodes) -> None:
         )
         multi = len(node.inputs) > 1
         for slot, t in enumerate(node.inputs):
-            if not t.requires_grad:
+            child = node.next_functions[slot]
+            if child is None and not t.requires_grad:
                 continue  # backward sends nothing there
-            if t.grad_fn is None:
+            if child is None:
                 leaf = b.leaf(t, path)
                 leaf.notes = ["AccumulateGrad"]
                 dst = leaf.id
             else:
-                dst = f"g{b.index[t.grad_fn]}"
+                dst = f"g{b.index[child]}"
             g.edges.append(
                 Edge(
                     f"g{i}",
