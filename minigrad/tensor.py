@@ -13,7 +13,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import dtypes
+from . import dtypes, indexing, printing
 from .autograd import engine, function
 from .autograd.function import VersionCounter
 from .autograd.grad_mode import STATE
@@ -22,7 +22,6 @@ from .backend import device as as_device
 from .errors import (
     ArgumentError,
     AutogradError,
-    DeviceError,
     DTypeError,
     IndexOutOfRange,
     ShapeError,
@@ -263,7 +262,7 @@ class Tensor:
         device, dtype = to_args(args, kwargs)
         out = self
         if device is not None and as_device(device) is not self._device:
-            out = _ToDevice.apply(out, device=as_device(device))
+            out = movement.ToDevice.apply(out, device=as_device(device))
         if dtype is not None and dtypes.to_dtype(dtype).np != out._data.dtype:
             out = ew.Cast.apply(out, dtype=dtypes.to_dtype(dtype).np)
         return out
@@ -296,13 +295,17 @@ class Tensor:
 
     def clone(self) -> Tensor:
         """A copy with its own memory; gradients flow back to the original."""
-        return movement.Contiguous.apply(self) if not self.is_contiguous() else _Clone.apply(self)
+        return (
+            movement.Contiguous.apply(self)
+            if not self.is_contiguous()
+            else movement.Clone.apply(self)
+        )
 
     def contiguous(self) -> Tensor:
         return self if self.is_contiguous() else movement.Contiguous.apply(self)
 
     def __repr__(self) -> str:
-        return _format_tensor(self)
+        return printing.format_tensor(self)
 
     # ---- construction helpers ------------------------------------------------------------------
     def _like(self, value, dtype=None) -> Tensor:
@@ -891,23 +894,23 @@ class Tensor:
 
     # ---- indexing ------------------------------------------------------------------------------
     def __getitem__(self, index) -> Tensor:
-        index = _to_raw_index(index, self)
-        if _mixes_ints_and_arrays(index):
-            first, rest = _ints_first(index)
+        index = indexing.to_raw_index(index, self)
+        if indexing.mixes_ints_and_arrays(index):
+            first, rest = indexing.ints_first(index)
             return self[first][rest]
         op = movement.Slice if movement.is_basic_index(index) else movement.Index
         try:
             return op.apply(self, index=index)
         except IndexError as exc:
             raise IndexOutOfRange(
-                f"index {_describe_index(index)} is out of bounds for a tensor of shape "
+                f"index {indexing.describe_index(index)} is out of bounds for a tensor of shape "
                 f"{format_shape(self.shape)} ({exc})"
             ) from None
 
     def __setitem__(self, index, value) -> None:
-        index = _to_raw_index(index, self)
-        if _mixes_ints_and_arrays(index):
-            first, rest = _ints_first(index)
+        index = indexing.to_raw_index(index, self)
+        if indexing.mixes_ints_and_arrays(index):
+            first, rest = indexing.ints_first(index)
             self[first][rest] = value  # a write through a view of this tensor
             return
         if not isinstance(value, Tensor):
@@ -923,7 +926,7 @@ class Tensor:
                 self._data[index] = value._data
         except IndexError as exc:
             raise IndexOutOfRange(
-                f"index {_describe_index(index)} is out of bounds for a tensor of shape "
+                f"index {indexing.describe_index(index)} is out of bounds for a tensor of shape "
                 f"{format_shape(self.shape)} ({exc})"
             ) from None
         except ValueError:
@@ -1242,37 +1245,6 @@ class _HookHandle:
             self.hooks.remove(self.hook)
 
 
-class _Clone(ew.Function):
-    """y = a copy of x.   dx = dy"""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x.copy()
-
-    @staticmethod
-    def backward(ctx, g):
-        return (g,)
-
-
-class _ToDevice(ew.Function):
-    """y = x copied to another device.   dx = dy copied back"""
-
-    @staticmethod
-    def forward(ctx, x, device):
-        host = ctx.backend.to_numpy(x)
-        return device.backend.asarray(host, host.dtype)
-
-    @staticmethod
-    def backward(ctx, g):
-        return (g.to(ctx.inputs[0].device),)
-
-    @classmethod
-    def apply(cls, x, device):
-        out = super().apply(x, device=device)
-        out._device = device
-        return out
-
-
 def _to_array(data, dtype, device: Device):
     """Turn user data (numbers, nested lists, NumPy arrays, tensors) into a backend array."""
     backend = device.backend
@@ -1364,81 +1336,6 @@ def _infer_shape(shape, numel, op, old_shape) -> tuple[int, ...]:
     return shape
 
 
-def _to_raw_index(index, x: Tensor):
-    """Translate an index into backend terms: tensors and lists become arrays, floats are refused."""
-    parts = index if isinstance(index, tuple) else (index,)
-    out = []
-    for p in parts:
-        if isinstance(p, Tensor):
-            if p.dtype is dtypes.float32 or p.dtype is dtypes.float64:
-                raise DTypeError(
-                    f"tensors used as indices must be long, int, byte or bool tensors, got {p.dtype}"
-                )
-            if p._device is x._device:
-                out.append(p._data)
-            elif p._device.type == "cpu":  # host indices are copied to the device, as in PyTorch
-                out.append(x._device.backend.asarray(p._data, p._data.dtype))
-            else:
-                raise DeviceError(
-                    f"indices should be either on cpu or on the same device as the indexed tensor "
-                    f"({x.device}), got {p.device}"
-                )
-        elif isinstance(p, (list, np.ndarray)):
-            arr = np.asarray(p)
-            if arr.dtype.kind not in "iub" and arr.size:
-                raise DTypeError(
-                    f"tensors used as indices must be integers or booleans, got {arr.dtype}"
-                )
-            out.append(x._device.backend.asarray(arr, arr.dtype if arr.size else np.int64))
-        elif isinstance(p, (builtins.float, np.floating)):
-            raise DTypeError(
-                f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
-                f"are valid indices (got {type(p).__name__})"
-            )
-        elif isinstance(p, np.integer):
-            out.append(int(p))
-        else:
-            out.append(p)
-    return tuple(out) if isinstance(index, tuple) else out[0]
-
-
-def _mixes_ints_and_arrays(index) -> bool:
-    """Whether a raw index has both int parts and index arrays (see ``_ints_first``)."""
-    return (
-        isinstance(index, tuple)
-        and not movement.is_basic_index(index)
-        and any(isinstance(p, int) for p in index)
-    )
-
-
-def _ints_first(index) -> tuple[tuple, tuple]:
-    """Split an index with ints and index arrays into the ints (a view) and the rest.
-
-    PyTorch applies ints first (as select), then the index arrays; NumPy counts ints as index
-    arrays too, which can move the result's axes: for x of shape (2, 3, 4), x[0, :, [1, 2]] is
-    (3, 2) in PyTorch but (2, 3) in NumPy. ``x[first][rest]`` is PyTorch's result.
-    """
-    first = []
-    for p in index:
-        if isinstance(p, int) or p is Ellipsis:
-            first.append(p)
-        elif p is not None:  # a slice or an index array (a mask spans mask.ndim axes)
-            mask = not isinstance(p, slice) and p.dtype.kind == "b"
-            first += [slice(None)] * (p.ndim if mask else 1)
-    return tuple(first), tuple(p for p in index if not isinstance(p, int))
-
-
-def _describe_index(index) -> str:
-    parts = index if isinstance(index, tuple) else (index,)
-    return (
-        "["
-        + ", ".join(
-            f"array{format_shape(p.shape)}" if hasattr(p, "shape") else repr(p) for p in parts
-        )
-        + "]"
-    )
-
-
 def _check_mask(mask, x: Tensor, op: str) -> None:
     if not isinstance(mask, Tensor) or mask.dtype is not dtypes.bool_:
         got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
@@ -1448,74 +1345,3 @@ def _check_mask(mask, x: Tensor, op: str) -> None:
             f"{op}: the shape of the mask {format_shape(mask.shape)} must be broadcastable to "
             f"the shape of the tensor {format_shape(x.shape)}"
         )
-
-
-def _format_tensor(t: Tensor) -> str:
-    """PyTorch's style: ``tensor([[1.0000, 2.5000]], requires_grad=True)``.
-
-    Floats get 4 decimals, or none ("2.") when all are whole, or scientific notation when the
-    nonzero magnitudes reach 1e8, go below 1e-4 or span more than 1000x. Elements are
-    right-aligned to the widest one and lines wrap at 80 characters, as PyTorch prints them.
-    """
-    host = t._device.backend.to_numpy(t._data)
-    if host.dtype.kind == "f":
-        finite = host[np.isfinite(host)]
-        nonzero = np.abs(finite[finite != 0])
-        whole = bool(np.all(finite == np.round(finite)))
-        sci = nonzero.size > 0 and (
-            nonzero.max() > 1e8 or nonzero.min() < 1e-4 or nonzero.max() / nonzero.min() > 1000
-        )
-        if sci:
-            body = _aligned(host, "float_kind", "{:.4e}".format)
-        elif whole:
-            body = _aligned(host, "float_kind", lambda v: f"{v:.0f}." if np.isfinite(v) else str(v))
-        else:
-            body = _aligned(host, "float_kind", "{:.4f}".format)
-    elif host.dtype == np.bool_:
-        body = _aligned(host, "bool", str)
-    else:
-        body = np.array2string(host, **_ARRAY_TEXT)
-    extras = []
-    if t._device.type != "cpu":
-        extras.append(f"device='{t._device}'")
-    if host.size == 0 and host.ndim != 1:
-        extras.append(f"size={tuple(host.shape)}")
-    implied = (
-        (dtypes.get_default_dtype(),)
-        if host.size == 0
-        else (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_)
-    )
-    if t.dtype not in implied:
-        extras.append(f"dtype={t.dtype}")
-    if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{t.grad_fn.name}>")
-    elif t.requires_grad:
-        extras.append("requires_grad=True")
-    text = "tensor(" + body
-    width = len(text) - text.rfind("\n") + 1  # PyTorch's measure of the last line (2 over)
-    for extra in extras:  # a suffix that would pass 80 characters starts a new line
-        if width + len(extra) + 2 > 80:
-            text += ",\n" + " " * len("tensor(") + extra
-            width = len("tensor(") + len(extra)
-        else:
-            text += ", " + extra
-            width += len(extra) + 2
-    return text + ")"
-
-
-_ARRAY_TEXT = {"separator": ", ", "prefix": "tensor(", "threshold": 1000, "max_line_width": 80}
-
-
-def _aligned(host, kind: str, fmt) -> str:
-    """``host`` as text with each element formatted by ``fmt`` and right-aligned to the widest
-    one shown (a first pass measures the elements that the second pass prints)."""
-    widths = [0]
-
-    def measure(v):
-        text = fmt(v)
-        widths.append(len(text))
-        return text
-
-    np.array2string(host, formatter={kind: measure}, **_ARRAY_TEXT)
-    width = max(widths)
-    return np.array2string(host, formatter={kind: lambda v: fmt(v).rjust(width)}, **_ARRAY_TEXT)

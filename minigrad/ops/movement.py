@@ -65,6 +65,37 @@ class Contiguous(Function):
         return (g,)
 
 
+class Clone(Function):
+    """y = a copy of x.   dx = dy"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g,)
+
+
+class ToDevice(Function):
+    """y = x copied to another device.   dx = dy copied back"""
+
+    @staticmethod
+    def forward(ctx, x, device):
+        host = ctx.backend.to_numpy(x)
+        return device.backend.asarray(host, host.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g.to(ctx.inputs[0].device),)
+
+    @classmethod
+    def apply(cls, x, device):
+        out = super().apply(x, device=device)
+        out._device = device
+        return out
+
+
 class Flip(Function):
     """y = x reversed along dims (a copy, as in PyTorch).   dx = dy reversed along the same dims"""
 
