@@ -11,6 +11,7 @@ import datetime
 import json
 import os
 import platform
+import sys
 from pathlib import Path
 
 from . import breakdown, matmul, memory, overhead
@@ -53,8 +54,17 @@ def main(argv=None) -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--growth-steps", type=int, default=500)
     parser.add_argument("--out", default=str(Path(__file__).with_name("results.json")))
+    parser.add_argument(
+        "--threads", type=int, help="BLAS and PyTorch threads (default: what the libraries pick)"
+    )
     args = parser.parse_args(argv)
+    if args.threads and os.environ.get("OPENBLAS_NUM_THREADS") != str(args.threads):
+        # OpenBLAS reads its thread count when NumPy loads: start again with it set
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(args.threads))
+        os.execve(sys.executable, [sys.executable, "-m", "bench.run", *sys.argv[1:]], env)
     torch = _torch()
+    if torch is not None and args.threads:
+        torch.set_num_threads(args.threads)
     if torch is None:
         print("PyTorch is not installed: minigrad alone is timed (pip install torch==2.13.0).")
     configs = args.configs.split(",")
@@ -63,6 +73,7 @@ def main(argv=None) -> None:
     results = {
         "date": datetime.date.today().isoformat(),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "threads": args.threads or "default",
         "steps": training_steps(configs, args.steps, args.warmup, torch),
     }
     print("Per-op overhead (small elementwise chain, forward + backward):", flush=True)
