@@ -11,4 +11,16 @@ Each demo is ``python -m demos.<name>`` with ``--help``, ``--steps``, ``--seed``
 - ``graph_gallery``: the computation graphs people ask to see.
 
 They need the ``demos`` extra (matplotlib, tqdm): ``pip install -e ".[demos]"``.
+
+The demos run NumPy's BLAS on one thread unless the environment says otherwise
+(``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``). Their matrices are small,
+so a second thread gains little, and BLAS threads wait for each other by spinning: when the cores
+are busy with anything else, a threaded matrix product of this size can take 50 times longer.
+This only takes effect when ``demos`` is imported before NumPy (``python -m demos.<name>`` does).
 """
+
+import os
+
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+del _variable

@@ -296,12 +296,12 @@ def plot_residual(path, table: dict, depth: int) -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
     for variant, rows in table.items():
         ax.plot(range(len(rows)), [r["at input"] for r in rows], marker="o", label=variant)
-    labels = [f"L{i}{'f' if j else 'a'}" for i in reversed(range(depth)) for j in (1, 0)]
-    ax.set_xticks(range(len(labels)))
-    ax.set_xticklabels(labels, fontsize=7)
+    # rows run output-first, feed-forward then attention per layer: label each layer once
+    ax.set_xticks(range(1, 2 * depth, 2))
+    ax.set_xticklabels([str(i) for i in reversed(range(depth))], fontsize=7)
     ax.set(
         yscale="log",
-        xlabel="sublayer, from the output (left) down to the first layer (right)",
+        xlabel="layer, from the output (left) down to the first (right); two sublayers each",
         ylabel="||d loss / d sublayer input||",
         title=f"gradient reaching early layers ({depth}-layer encoder, initialisation)",
     )
@@ -314,7 +314,7 @@ def plot_residual(path, table: dict, depth: int) -> None:
 
 
 def main(argv=None) -> dict:
-    parser = common.parser("attention_study", __doc__, steps=600)
+    parser = common.parser("attention_study", __doc__, steps=400)
     add_arguments(parser)
     args = parser.parse_args(argv)
     run, rng, device = common.setup(args)

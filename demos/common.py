@@ -277,13 +277,18 @@ def label_axes(ax, x_ticks, y_ticks) -> None:
 
 
 def plot_bars(
-    path: Path, groups: list[str], series: dict, title: str, ylabel: str, log: bool = True
+    path: Path, groups: list[str], series: dict, title: str, ylabel: str, log: bool | None = None
 ) -> None:
     """Grouped bars: for each group (a layer), one bar per ``name: values`` (one value per group).
 
     The gradient-flow chart uses it with groups = layers and series = residual stream,
-    attention branch, feed-forward branch; a log axis shows norms that differ by decades.
+    attention branch, feed-forward branch. ``log=None`` picks a log axis when the values span
+    more than a factor of 20 (norms that differ by decades), else a linear one from 0.
     """
+    if log is None:
+        values = np.array([v for vs in series.values() for v in vs], dtype=float)
+        values = values[np.isfinite(values) & (values > 0)]
+        log = values.size > 0 and values.max() > 20 * values.min()
     fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(groups) * len(series)), 4))
     width = 0.8 / max(len(series), 1)
     x = np.arange(len(groups))

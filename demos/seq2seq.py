@@ -54,7 +54,7 @@ def add_arguments(parser) -> None:
     p.add_argument("--layers", type=int, default=2, help="encoder and decoder layers (default 2)")
     p.add_argument("--d-ff", type=int, default=128, help="feed-forward width (default 128)")
     p.add_argument("--dropout", type=float, default=0.0, help="dropout (default 0)")
-    p.add_argument("--batch", type=int, default=64, help="sequences per step (default 64)")
+    p.add_argument("--batch", type=int, default=128, help="sequences per step (default 128)")
     p.add_argument("--warmup", type=int, default=200, help="noam warm-up steps (default 200)")
     p.add_argument("--factor", type=float, default=0.5, help="noam factor (default 0.5)")
     p.add_argument("--smoothing", type=float, default=0.1, help="label smoothing (default 0.1)")
