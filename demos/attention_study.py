@@ -142,14 +142,8 @@ def plot_gradient_path(path, panels, query_labels) -> None:
     )  # fmt: skip
     for c, (title, array, diverging, x_labels, xlabel, ylabel) in enumerate(panels):
         for h in range(heads):
-            ax, m = axes[h][c], array[h]
-            if diverging:
-                scale = float(np.abs(m).max()) or 1.0
-                ax.imshow(m, cmap="RdBu_r", vmin=-scale, vmax=scale, aspect="auto")
-                ax.set_title(f"{title}\nhead {h}, max |g| {scale:.1e}", fontsize=8)
-            else:
-                ax.imshow(m, cmap="viridis", vmin=0, vmax=1, aspect="auto")
-                ax.set_title(f"{title}\nhead {h}", fontsize=8)
+            ax = axes[h][c]
+            common.show_map(ax, array[h], diverging, f"{title}\nhead {h}", aspect="auto")
             common.label_axes(ax, x_labels, query_labels if ylabel == "query" else None)
             ax.set_xlabel(xlabel, fontsize=8)
             ax.set_ylabel(ylabel, fontsize=8)

@@ -3,7 +3,7 @@
 
 A demo's ``main(argv=None)`` reads like this::
 
-    parser = common.parser("reverse_task", __doc__, steps=1200)
+    parser = common.parser("reverse_task", __doc__, steps=600)
     parser.add_argument("--d-model", type=int, default=64)
     args = parser.parse_args(argv)
     run, rng, device = common.setup(args)        # seeds minigrad and NumPy, makes runs/<name>/
@@ -79,9 +79,9 @@ def parser(name: str, doc: str | None, steps: int) -> argparse.ArgumentParser:
 def setup(args: argparse.Namespace) -> tuple[Run, np.random.Generator, minigrad.Device]:
     """Seed everything from ``args.seed``, resolve ``args.device``, create ``args.out``.
 
-    minigrad's generator (parameter initialisation, dropout, sampling) is seeded with
-    ``minigrad.manual_seed``; the data comes from the returned NumPy Generator, so a run is
-    reproduced exactly by its seed.
+    minigrad's generator (parameter initialisation, dropout, sampling, and the data of
+    ``transformer.data``) is seeded with ``minigrad.manual_seed``; demos that draw their own data
+    use the returned NumPy Generator. Either way a run is reproduced exactly by its seed.
     """
     if args.steps < 0:
         raise SystemExit(f"--steps must be >= 0, got {args.steps}")
@@ -108,9 +108,11 @@ class Run:
         return p
 
     def record(self, name: str | Path, what: str) -> None:
-        """Note that file ``name`` (relative to the run directory, or a path) holds ``what``."""
+        """Note that file ``name`` holds ``what``: a path inside the run directory (as ``path``
+        returns), or a name relative to it."""
         p = Path(name)
-        self.written.append((p if p.is_absolute() or p.parent != Path() else self.dir / p, what))
+        inside = p.is_absolute() or p.parts[: len(self.dir.parts)] == self.dir.parts
+        self.written.append((p if inside else self.dir / p, what))
 
     def save_metrics(self, metrics: dict) -> Path:
         """Write ``metrics.json`` (sorted keys, indented) and record it."""
@@ -189,7 +191,6 @@ def plot_curves(
     series: dict,
     title: str,
     ylabel: str = "loss",
-    log: bool = False,
     hline: tuple[float, str] | None = None,
 ) -> None:
     """One line per ``name: (steps, values)``; noisy series (> 50 points) also get a smoothed line.
@@ -206,8 +207,6 @@ def plot_curves(
         else:
             ax.plot(xs, ys, marker="o", markersize=3, label=name)
     ax.set(title=title, xlabel="step", ylabel=ylabel)
-    if log:
-        ax.set_yscale("log")
     ax.grid(alpha=0.3)
     ax.legend()
     save_figure(fig, path)
@@ -239,14 +238,8 @@ def plot_heatmaps(
     image = None
     for r in range(rows):
         for c in range(cols):
-            ax, m = axes[r][c], maps[r, c]
-            if diverging:
-                scale = float(np.abs(m).max()) or 1.0
-                image = ax.imshow(m, cmap="RdBu_r", vmin=-scale, vmax=scale)
-                ax.set_title(f"layer {r} head {c}\nmax |g| {scale:.1e}", fontsize=8)
-            else:
-                image = ax.imshow(m, cmap="viridis", vmin=0.0, vmax=1.0)
-                ax.set_title(f"layer {r} head {c}", fontsize=8)
+            ax = axes[r][c]
+            image = show_map(ax, maps[r, c], diverging, f"layer {r} head {c}")
             label_axes(ax, x_ticks, y_ticks)
             if r == rows - 1:
                 ax.set_xlabel(xlabel, fontsize=8)
@@ -263,6 +256,18 @@ def plot_heatmaps(
     save_figure(fig, path)
 
 
+def show_map(ax, m: np.ndarray, diverging: bool, title: str, aspect: str = "equal"):
+    """Draw one heatmap and return its image: weights on a 0..1 scale, or (``diverging``) a
+    gradient on a red-blue scale centred on 0 and scaled to its largest |value|, which is added to
+    the title."""
+    if diverging:
+        scale = float(np.abs(m).max()) or 1.0
+        ax.set_title(f"{title}\nmax |g| {scale:.1e}", fontsize=8)
+        return ax.imshow(m, cmap="RdBu_r", vmin=-scale, vmax=scale, aspect=aspect)
+    ax.set_title(title, fontsize=8)
+    return ax.imshow(m, cmap="viridis", vmin=0.0, vmax=1.0, aspect=aspect)
+
+
 def label_axes(ax, x_ticks, y_ticks) -> None:
     """Label heatmap axes with tokens when given, else hide the ticks."""
     for labels, set_ticks, set_labels in (
@@ -276,19 +281,16 @@ def label_axes(ax, x_ticks, y_ticks) -> None:
             set_labels([str(t) for t in labels], fontsize=6)
 
 
-def plot_bars(
-    path: Path, groups: list[str], series: dict, title: str, ylabel: str, log: bool | None = None
-) -> None:
+def plot_bars(path: Path, groups: list[str], series: dict, title: str, ylabel: str) -> None:
     """Grouped bars: for each group (a layer), one bar per ``name: values`` (one value per group).
 
     The gradient-flow chart uses it with groups = layers and series = residual stream,
-    attention branch, feed-forward branch. ``log=None`` picks a log axis when the values span
-    more than a factor of 20 (norms that differ by decades), else a linear one from 0.
+    attention branch, feed-forward branch. The axis is logarithmic when the values span more
+    than a factor of 20 (norms that differ by decades), else linear from 0.
     """
-    if log is None:
-        values = np.array([v for vs in series.values() for v in vs], dtype=float)
-        values = values[np.isfinite(values) & (values > 0)]
-        log = values.size > 0 and values.max() > 20 * values.min()
+    values = np.array([v for vs in series.values() for v in vs], dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    log = values.size > 0 and values.max() > 20 * values.min()
     fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(groups) * len(series)), 4))
     width = 0.8 / max(len(series), 1)
     x = np.arange(len(groups))
@@ -322,15 +324,6 @@ def save_checkpoint(path: Path, model, optimizer, step: int, config: dict, **ext
     }
     state.update(extra)
     minigrad.save(state, path)
-
-
-def load_checkpoint(path: Path, model, optimizer=None) -> dict:
-    """Restore ``model`` (and ``optimizer``) from ``save_checkpoint``'s file; return the whole dict."""
-    state = minigrad.load(path)
-    model.load_state_dict(state["model"])
-    if optimizer is not None:
-        optimizer.load_state_dict(state["optimizer"])
-    return state
 
 
 # --------------------------------------------------------------------------- graphs
