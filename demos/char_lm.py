@@ -16,7 +16,8 @@ technical English).
 The default sizes are nanoGPT's CPU run on tiny-shakespeare (4 layers, 4 heads, n_embd 128,
 block 64, batch 12, dropout 0, AdamW lr 1e-3 with 100 warm-up steps and cosine decay to 1e-4,
 beta2 0.99, weight decay 0.1, gradient clipping at 1), which reaches a validation loss of
-about 1.88 in 2000 steps.
+about 1.88 in 2000 steps in PyTorch. Here, on tiny-shakespeare, the same run reaches 1.89 in
+about four and a half minutes on two CPU cores; on the default corpus, 1.83.
 
 Writes loss.png (train and validation loss), samples.txt (text sampled with --temperature and
 --top-k), checkpoint.pt (model, optimizer, schedule, random states, vocabulary: --resume continues
