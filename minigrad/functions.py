@@ -16,7 +16,7 @@ def _from_method(name: str):
 
 _METHODS = """
     abs add sub mul div pow neg exp log sqrt rsqrt sign tanh sigmoid relu sin cos erf square
-    clamp clip maximum minimum sum mean var std amax amin max min argmax argmin logsumexp
+    clamp clip maximum minimum sum mean var std norm amax amin max min argmax argmin logsumexp
     softmax log_softmax cumsum sort argsort topk reshape permute transpose swapaxes squeeze
     unsqueeze flatten unflatten split chunk unbind flip narrow select gather index_select
     masked_fill matmul tril triu isnan isinf isfinite allclose equal logical_and logical_or

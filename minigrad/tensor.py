@@ -585,6 +585,17 @@ class Tensor:
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
+    def norm(self, p=2, dim=None, keepdim=False) -> Tensor:
+        """The p-norm over ``dim`` (all elements by default): (sum |x|^p)^(1/p), max |x| for
+        p = inf. ``p="fro"`` is the 2-norm of all the elements."""
+        if p in ("fro", 2):
+            return (self * self).sum(dim, keepdim=keepdim).sqrt()
+        if p == float("inf"):
+            return self.abs().amax(dim, keepdim=keepdim)
+        if p == 1:
+            return self.abs().sum(dim, keepdim=keepdim)
+        return (self.abs() ** p).sum(dim, keepdim=keepdim) ** (1.0 / p)
+
     def amax(self, dim=None, keepdim=False) -> Tensor:
         return reduce.Amax.apply(self, dims=self._reduce_dims(dim, "amax"), keepdim=keepdim)
 

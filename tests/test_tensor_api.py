@@ -298,3 +298,19 @@ def test_float_repr_matches_pytorch(shape, scale, whole, dtype, seed):
 def test_repr_matches_pytorch(make):
     torch = pytest.importorskip("torch")
     assert _same_repr(repr(make(minigrad)), repr(make(torch)))
+
+
+@pytest.mark.parametrize("p", [1, 2, 3, float("inf"), "fro"])
+@pytest.mark.parametrize("dim", [None, 0, (0, 1)])
+def test_norm_matches_numpy_and_passes_gradcheck(p, dim):
+    data = np.random.default_rng(0).standard_normal((3, 4)) + 0.5
+    x = minigrad.tensor(data, requires_grad=True)
+    axis = dim if dim is not None else None
+    order = {"fro": 2}.get(p, p)
+    flat = data if axis is not None else data.reshape(-1)
+    if order == float("inf"):
+        expected = np.abs(flat).max(axis=axis if axis is not None else 0)
+    else:
+        expected = (np.abs(flat) ** order).sum(axis=axis if axis is not None else 0) ** (1 / order)
+    np.testing.assert_allclose(x.norm(p, dim).detach().numpy(), expected, rtol=1e-12)
+    assert minigrad.autograd.gradcheck(lambda t: t.norm(p, dim), x)
