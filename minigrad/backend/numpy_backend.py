@@ -30,26 +30,36 @@ def erf(x: np.ndarray) -> np.ndarray:
     A&S 7.1.26 in float32 arithmetic, within 6e-7 of the true value (a few float32 ulps).
 
     SciPy's float32 erf is not vectorised (about 40 ns an element here); this formula runs as
-    a dozen vectorised NumPy passes over the array, several times faster, which matters for GELU.
+    a dozen vectorised NumPy passes, several times faster, which matters for GELU. The passes
+    run over blocks of the array small enough for their temporaries to stay in cache.
     """
     if x.dtype == np.float64:
         return _scipy_erf(x) if _scipy_erf is not None else _math_erf(x)
-    if x.ndim == 0:  # NumPy gives scalars for 0-d results, and the out= writes below need arrays
-        return erf(x.reshape(1)).reshape(())
-    x = x.astype(np.float32, copy=False)
+    flat = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
+    out = np.empty_like(flat)
+    for start in range(0, flat.size, _ERF_BLOCK):
+        _erf_float32(flat[start : start + _ERF_BLOCK], out[start : start + _ERF_BLOCK])
+    return out.reshape(x.shape)
+
+
+_ERF_BLOCK = 1 << 15  # elements (128 KiB of float32): 9 ms instead of 12 for 2M elements here
+
+
+def _erf_float32(x: np.ndarray, out: np.ndarray) -> None:
+    """A&S 7.1.26 on a 1-d float32 block, written into ``out``."""
     ax = np.abs(x)
     t = ax * _AS_P
     t += 1.0
     np.reciprocal(t, out=t)
-    poly = t * _AS_A[0]
+    np.multiply(t, _AS_A[0], out=out)
     for a in _AS_A[1:]:
-        poly += a
-        poly *= t
+        out += a
+        out *= t
     np.multiply(ax, ax, out=ax)
     np.negative(ax, out=ax)
-    poly *= np.exp(ax, out=ax)
-    np.subtract(1.0, poly, out=poly)
-    return np.copysign(poly, x, out=poly)
+    out *= np.exp(ax, out=ax)
+    np.subtract(1.0, out, out=out)
+    np.copysign(out, x, out=out)
 
 
 def keep_freed_memory_for_reuse() -> bool:
