@@ -41,31 +41,6 @@ class VersionCounter:
         self.value = 0
 
 
-class _Freed:
-    """Stands in for an input's array once backward has freed it: the shape and dtype remain,
-    for drawing the graph; reading the values is an error."""
-
-    __slots__ = ("shape", "dtype", "ndim")
-
-    def __init__(self, array):
-        self.shape, self.dtype, self.ndim = array.shape, array.dtype, array.ndim
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return self.__array__()
-
-    def __array__(self, dtype=None, copy=None):
-        raise AutogradError(
-            "this tensor's memory was freed by backward (it is an intermediate result recorded "
-            "in a graph that backward has run through). Keep a reference to the tensor itself, "
-            "or call backward(retain_graph=True)."
-        )
-
-    def __repr__(self) -> str:
-        return f"<array of shape {list(self.shape)} freed by backward>"
-
-
 class Node:
     """A recorded op: its Function, its inputs in operand order, and what backward needs.
 
@@ -174,14 +149,13 @@ class Node:
             )
 
     def release(self) -> None:
-        """Free what only backward needed: saved values, the output, and the memory of inputs
-        that other ops computed (activations). The structure stays (inputs keep their shape,
-        dtype and ``grad_fn``), so the graph can still be drawn after backward."""
+        """Free what only backward needed: saved values, the output, and the inputs that other
+        ops computed (activations). Leaves stay; so does the structure (``next_functions`` and
+        each node's ``out_meta``), so the graph can still be drawn after backward."""
         self.saved = ()
         self.out_data = None
         self.inputs = tuple(
-            t if t.grad_fn is None else t._make(_Freed(t._data), t._device, t.grad_fn, True)
-            for t in self.inputs
+            t if edge is None else None for t, edge in zip(self.inputs, self.next_functions)
         )
         self.released = True
 

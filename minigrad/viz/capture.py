@@ -275,15 +275,18 @@ def _capture_forward(b: _Builder, outputs, nodes) -> None:
         rec = flow.recorded(node)
         multi = len(node.inputs) > 1
         operands = []  # how the op's label shows each operand: "·", or a scalar constant
-        for slot, t in enumerate(node.inputs):
-            if b.is_scalar_constant(t):
-                operands.append(_scalar_text(t))
-                continue
+        for slot, child in enumerate(node.next_functions):
+            if child is not None:  # an op's output (its tensor may be freed: use the op's meta)
+                src, shape = f"t{b.index[child]}", tuple(child.out_meta[0])
+            else:
+                t = node.inputs[slot]
+                if b.is_scalar_constant(t):
+                    operands.append(_scalar_text(t))
+                    continue
+                src, shape = b.leaf(t, path).id, t.shape
             operands.append("·")
-            child = node.next_functions[slot]
-            src = f"t{b.index[child]}" if child is not None else b.leaf(t, path).id
             gradient = [rec.input(slot)]
-            g.edges.append(Edge(src, f"op{i}", slot if multi else None, src, t.shape, gradient))
+            g.edges.append(Edge(src, f"op{i}", slot if multi else None, src, shape, gradient))
         title = node.fn.__name__
         if "·" in operands and len(operands) > operands.count("·"):
             title += "(" + ", ".join(operands) + ")"
@@ -338,18 +341,11 @@ def _capture_backward(b: _Builder, outputs, nodes) -> None:
             if child is None:
                 leaf = b.leaf(t, path)
                 leaf.notes = ["AccumulateGrad"]
-                dst = leaf.id
+                dst, shape = leaf.id, tuple(t.shape)
             else:
-                dst = f"g{b.index[child]}"
+                dst, shape = f"g{b.index[child]}", tuple(child.out_meta[0])
             g.edges.append(
-                Edge(
-                    f"g{i}",
-                    dst,
-                    slot if multi else None,
-                    dst,
-                    tuple(t.shape),
-                    [rec.input(slot)],
-                )
+                Edge(f"g{i}", dst, slot if multi else None, dst, shape, [rec.input(slot)])
             )
 
 
