@@ -294,12 +294,8 @@ class Tensor:
         )
 
     def clone(self) -> Tensor:
-        """A copy with its own memory; gradients flow back to the original."""
-        return (
-            movement.Contiguous.apply(self)
-            if not self.is_contiguous()
-            else movement.Clone.apply(self)
-        )
+        """A C-ordered copy with its own memory; gradients flow back to the original."""
+        return movement.Clone.apply(self)
 
     def contiguous(self) -> Tensor:
         return self if self.is_contiguous() else movement.Contiguous.apply(self)

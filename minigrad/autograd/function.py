@@ -190,7 +190,7 @@ class Function:
             result._version = inputs[0]._version  # a copy (reshape of a transpose) has its own
         if record:
             ctx.next_functions = [t.grad_fn for t in inputs]
-            ctx.versions = tuple(t._version.value for t in inputs)
+            ctx.versions = tuple([t._version.value for t in inputs])
             ctx.out_data = out
             ctx.out_meta = (out.shape, out.dtype)  # kept after release(), for graph drawing
             ctx.out_version = (result._version, result._version.value)

@@ -66,11 +66,11 @@ class Contiguous(Function):
 
 
 class Clone(Function):
-    """y = a copy of x.   dx = dy"""
+    """y = a C-ordered copy of x.   dx = dy"""
 
     @staticmethod
     def forward(ctx, x):
-        return x.copy()
+        return x.copy()  # ndarray.copy() is C-ordered by default (NumPy and CuPy)
 
     @staticmethod
     def backward(ctx, g):
