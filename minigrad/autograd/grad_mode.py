@@ -56,32 +56,30 @@ class set_grad_enabled:
         return wrapper
 
 
-class no_grad(set_grad_enabled):
-    """Run without recording the graph (inference, optimiser updates, weight init)."""
+class _Switch(set_grad_enabled):
+    """A fixed setting (``mode``) that takes effect on ``__enter__``, not when constructed."""
+
+    mode: bool
 
     def __new__(cls, fn=None):  # ``@no_grad`` without parentheses decorates too, as in PyTorch
         return object.__new__(cls) if fn is None else cls()(fn)
 
     def __init__(self):
         self.prev = STATE.grad_enabled
-        self.mode = False
 
     def __enter__(self):
         self.prev = STATE.grad_enabled
-        STATE.grad_enabled = False
+        STATE.grad_enabled = self.mode
         return self
 
 
-class enable_grad(set_grad_enabled):
+class no_grad(_Switch):
+    """Run without recording the graph (inference, optimiser updates, weight init)."""
+
+    mode = False
+
+
+class enable_grad(_Switch):
     """Record the graph again inside a ``no_grad`` region."""
 
-    __new__ = no_grad.__new__  # ``@enable_grad`` works bare too
-
-    def __init__(self):
-        self.prev = STATE.grad_enabled
-        self.mode = True
-
-    def __enter__(self):
-        self.prev = STATE.grad_enabled
-        STATE.grad_enabled = True
-        return self
+    mode = True
