@@ -17,7 +17,7 @@ from . import dtypes, indexing, printing
 from .autograd import engine, function
 from .autograd.function import VersionCounter
 from .autograd.grad_mode import STATE
-from .backend import CPU, Device
+from .backend import CPU, Device, cuda_spec
 from .backend import device as as_device
 from .errors import (
     ArgumentError,
@@ -289,9 +289,7 @@ class Tensor:
         return self.to("cpu")
 
     def cuda(self, device=None) -> Tensor:
-        return self.to(
-            "cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device
-        )
+        return self.to(cuda_spec(device))
 
     def clone(self) -> Tensor:
         """A C-ordered copy with its own memory; gradients flow back to the original."""

@@ -98,6 +98,13 @@ def _ensure_cuda() -> None:
     _BACKENDS["cuda"] = load_cupy_backend()
 
 
+def cuda_spec(device=None):
+    """What ``.cuda(device)`` moves to: ``"cuda"`` by default, ``"cuda:N"`` for an index N."""
+    if device is None:
+        return "cuda"
+    return f"cuda:{device}" if isinstance(device, int) else device
+
+
 def cuda_available() -> bool:
     try:
         _ensure_cuda()

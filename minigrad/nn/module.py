@@ -17,6 +17,7 @@ from collections import namedtuple
 
 from .. import dtypes
 from ..autograd.grad_mode import STATE, no_grad
+from ..backend import cuda_spec
 from ..errors import ArgumentError, DTypeError, StateDictError, format_shape
 from ..tensor import Tensor, to_args
 from .parameter import Parameter
@@ -389,9 +390,7 @@ class Module:
         return self.to("cpu")
 
     def cuda(self, device=None) -> Module:
-        return self.to(
-            "cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device
-        )
+        return self.to(cuda_spec(device))
 
     # ---- printing ------------------------------------------------------------------------------
     def extra_repr(self) -> str:
