@@ -405,16 +405,16 @@ class Tensor:
         return self._binary(ew.Minimum, other)
 
     def exp(self) -> Tensor:
-        return ew.Exp.apply(self._floating("exp"))
+        return ew.Exp.apply(self._floating())
 
     def log(self) -> Tensor:
-        return ew.Log.apply(self._floating("log"))
+        return ew.Log.apply(self._floating())
 
     def sqrt(self) -> Tensor:
-        return ew.Sqrt.apply(self._floating("sqrt"))
+        return ew.Sqrt.apply(self._floating())
 
     def rsqrt(self) -> Tensor:
-        return ew.Rsqrt.apply(self._floating("rsqrt"))
+        return ew.Rsqrt.apply(self._floating())
 
     def abs(self) -> Tensor:
         return ew.Abs.apply(self)
@@ -423,22 +423,22 @@ class Tensor:
         return ew.Sign.apply(self)
 
     def tanh(self) -> Tensor:
-        return ew.Tanh.apply(self._floating("tanh"))
+        return ew.Tanh.apply(self._floating())
 
     def sigmoid(self) -> Tensor:
-        return ew.Sigmoid.apply(self._floating("sigmoid"))
+        return ew.Sigmoid.apply(self._floating())
 
     def relu(self) -> Tensor:
         return ew.Relu.apply(self)
 
     def sin(self) -> Tensor:
-        return ew.Sin.apply(self._floating("sin"))
+        return ew.Sin.apply(self._floating())
 
     def cos(self) -> Tensor:
-        return ew.Cos.apply(self._floating("cos"))
+        return ew.Cos.apply(self._floating())
 
     def erf(self) -> Tensor:
-        return ew.Erf.apply(self._floating("erf"))
+        return ew.Erf.apply(self._floating())
 
     def square(self) -> Tensor:
         return self * self
@@ -459,7 +459,7 @@ class Tensor:
         """``self`` where ``condition`` holds, else ``other`` (``torch.where(cond, self, other)``)."""
         return where(condition, self, other)
 
-    def _floating(self, op: str) -> Tensor:
+    def _floating(self) -> Tensor:
         """Integer inputs of transcendental ops become the default float dtype, as in PyTorch."""
         return self if self.is_floating_point() else self.to(dtypes.get_default_dtype())
 
@@ -683,13 +683,11 @@ class Tensor:
         return out if keepdim else out.squeeze(dims)
 
     def softmax(self, dim) -> Tensor:
-        return nn.Softmax.apply(
-            self._floating("softmax"), dim=normalize_dim(dim, self.ndim, "softmax")
-        )
+        return nn.Softmax.apply(self._floating(), dim=normalize_dim(dim, self.ndim, "softmax"))
 
     def log_softmax(self, dim) -> Tensor:
         return nn.LogSoftmax.apply(
-            self._floating("log_softmax"), dim=normalize_dim(dim, self.ndim, "log_softmax")
+            self._floating(), dim=normalize_dim(dim, self.ndim, "log_softmax")
         )
 
     def cumsum(self, dim) -> Tensor:

@@ -34,7 +34,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x): exact with ``approximate="none"``, the tanh formula with ``"tanh"``."""
     if approximate not in ("none", "tanh"):
         raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return fused.Gelu.apply(input._floating("gelu"), approximate=approximate)
+    return fused.Gelu.apply(input._floating(), approximate=approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
