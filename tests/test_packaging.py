@@ -5,6 +5,7 @@ holds every file of the source packages (so an install outside the checkout impo
 """
 
 import configparser
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -71,9 +72,16 @@ def test_version_is_written_once():
 
 
 def test_built_wheel_holds_every_package_file(tmp_path):
+    # Built from a copy, so setuptools' build/ and egg-info never land in the checkout.
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("setup.cfg", "pyproject.toml"):
+        shutil.copy(ROOT / name, src / name)
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, src / package, ignore=shutil.ignore_patterns("__pycache__"))
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
-        + ["-w", str(tmp_path), str(ROOT)],
+        + ["-w", str(tmp_path), str(src)],
         capture_output=True,
         text=True,
     )
