@@ -1,6 +1,6 @@
 """``minigrad.nn.functional`` (imported as ``F``): the functions of PyTorch's ``torch.nn.functional``
 that transformers use. Softmax, log-softmax, layer norm and GELU are single fused graph nodes
-(``minigrad.ops.nn``); the rest are composed from Tensor ops.
+(``minigrad.ops.fused``); the rest are composed from Tensor ops.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import math
 
 from .. import dtypes
 from ..errors import ArgumentError, DTypeError, IndexOutOfRange, ShapeError, format_shape
-from ..ops import nn as fused
+from ..ops import fused
 from ..ops.broadcast import broadcast_shapes
 from ..tensor import Tensor, where
 
@@ -262,7 +262,7 @@ def scaled_dot_product_attention(
         if attn_mask.dtype is not dtypes.bool_:
             attn_mask = attn_mask.to(query.dtype)
     if dropout_p == 0.0 and (attn_mask is None or not attn_mask.requires_grad):
-        # one graph node with a hand-derived backward (ops/nn.py); the general path follows
+        # one graph node with a hand-derived backward (ops/fused.py); the general path follows
         mask = None if attn_mask is None else attn_mask._data
         return fused.Attention.apply(query, key, value, mask=mask, scale=scale)
     scores = (query @ key.mT) * scale

@@ -24,5 +24,9 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad: bool = True):
         """Everything is set up by ``__new__`` (this stops ``Tensor.__init__`` from running)."""
 
+    def _wrap(self, data, grad_fn=None, requires_grad=False) -> Tensor:
+        """Ops on a Parameter return plain Tensors, as in PyTorch."""
+        return Tensor._make(data, self._device, grad_fn, requires_grad)
+
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
