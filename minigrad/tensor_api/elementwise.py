@@ -141,10 +141,14 @@ class ElementwiseMixin:
         """Integer inputs of transcendental ops become the default float dtype, as in PyTorch."""
         return self if self.is_floating_point() else self.to(dtypes.get_default_dtype())
 
-    def _discrete(self, op, other):
-        """A binary op without a gradient (comparisons, logic, bit ops, ``//``, ``%``): ``other``
-        is promoted with ``self`` as for arithmetic; anything else is a TypeError, as in PyTorch."""
+    def _discrete(self, op, other, operator=False):
+        """A binary op without a gradient (comparisons, logic, bit ops, ``//``, ``%``), ``other``
+        promoted with ``self`` as for arithmetic. Any other operand is a TypeError, as in
+        PyTorch: raised here by named methods, by Python for operators (which return
+        ``NotImplemented``, so that ``t == "a"`` is False as for any two unrelated objects)."""
         if not isinstance(other, OPERAND_TYPES):
+            if operator:
+                return NotImplemented
             raise TypeError(
                 f"{op.ufunc}(): argument 'other' must be Tensor or Number, not {type(other).__name__}"
             )
@@ -155,25 +159,41 @@ class ElementwiseMixin:
             broadcast_shapes(a.shape, b.shape, op=op.ufunc)
             raise
 
-    def __eq__(self, other):
+    def eq(self, other):
         return self._discrete(discrete.Eq, other)
 
-    def __ne__(self, other):
+    def ne(self, other):
         return self._discrete(discrete.Ne, other)
 
-    def __lt__(self, other):
+    def lt(self, other):
         return self._discrete(discrete.Lt, other)
 
-    def __le__(self, other):
+    def le(self, other):
         return self._discrete(discrete.Le, other)
 
-    def __gt__(self, other):
+    def gt(self, other):
         return self._discrete(discrete.Gt, other)
 
-    def __ge__(self, other):
+    def ge(self, other):
         return self._discrete(discrete.Ge, other)
 
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    def __eq__(self, other):
+        return self._discrete(discrete.Eq, other, operator=True)
+
+    def __ne__(self, other):
+        return self._discrete(discrete.Ne, other, operator=True)
+
+    def __lt__(self, other):
+        return self._discrete(discrete.Lt, other, operator=True)
+
+    def __le__(self, other):
+        return self._discrete(discrete.Le, other, operator=True)
+
+    def __gt__(self, other):
+        return self._discrete(discrete.Gt, other, operator=True)
+
+    def __ge__(self, other):
+        return self._discrete(discrete.Ge, other, operator=True)
 
     def logical_and(self, other):
         return self._discrete(discrete.LogicalAnd, other)
@@ -188,22 +208,22 @@ class ElementwiseMixin:
         return discrete.LogicalNot.apply(self)
 
     def __and__(self, other):
-        return self._discrete(discrete.BitwiseAnd, other)
+        return self._discrete(discrete.BitwiseAnd, other, operator=True)
 
     def __or__(self, other):
-        return self._discrete(discrete.BitwiseOr, other)
+        return self._discrete(discrete.BitwiseOr, other, operator=True)
 
     def __xor__(self, other):
-        return self._discrete(discrete.BitwiseXor, other)
+        return self._discrete(discrete.BitwiseXor, other, operator=True)
 
     def __invert__(self):
         return discrete.BitwiseNot.apply(self)
 
     def __floordiv__(self, other):
-        return self._discrete(discrete.FloorDivide, other)
+        return self._discrete(discrete.FloorDivide, other, operator=True)
 
     def __mod__(self, other):
-        return self._discrete(discrete.Remainder, other)
+        return self._discrete(discrete.Remainder, other, operator=True)
 
     def isnan(self) -> TensorBase:
         return discrete.IsNan.apply(self)
