@@ -219,17 +219,21 @@ class Op:
         """Run forward on the inputs' arrays and, when gradients are wanted, record the node."""
         first = inputs[0]
         device = first._device
-        needs = []
+        record = False
         for t in inputs:
             if t._device is not device:
                 raise device_mismatch(cls.__name__, device, t._device)
-            needs.append(t._requires_grad)
-        record = cls.differentiable and STATE.grad_enabled and True in needs
+            if t._requires_grad:
+                record = True
+        record = record and cls.differentiable and STATE.grad_enabled
         ctx = Node(cls, inputs, device.backend)
         # set before forward, so that forward saves only what the needed gradients use
-        ctx.needs_input_grad = tuple(needs) if record else (False,) * len(needs)
+        if record:
+            ctx.needs_input_grad = tuple([t._requires_grad for t in inputs])
+        else:
+            ctx.needs_input_grad = (False,) * len(inputs)
         out = cls.forward(ctx, *[t._data for t in inputs], **settings)
-        result = first._wrap(out, ctx if record else None, record)
+        result = first._make(out, device, ctx if record else None, record)
         if cls.is_view and device.backend.xp.may_share_memory(out, first._data):
             result._version = first._version  # a copy (reshape of a transpose) has its own
         if record:

@@ -76,13 +76,13 @@ class TensorBase:
 
     def _wrap(self, data, grad_fn=None, requires_grad=False):
         """A backend array as a tensor on this tensor's device, of the class that ops on this
-        tensor return (its own; ``Parameter`` returns plain Tensors)."""
+        tensor return: ``_make`` of its class (``Parameter._make`` gives plain Tensors)."""
         return self._make(data, self._device, grad_fn, requires_grad)
 
     def _like(self, value, dtype=None):
         """A constant tensor of ``value`` on this tensor's device (a Python scalar or array)."""
         np_dtype = self._data.dtype if dtype is None else dtype.np
-        return self._wrap(self._device.backend.asarray(value, np_dtype))
+        return self._make(self._device.backend.asarray(value, np_dtype), self._device)
 
     def _from_data(self, data, dtype=None):
         """User data (numbers, lists, arrays, tensors) as a constant tensor on this device."""
