@@ -42,11 +42,13 @@ needs a node's ``fn.backward(ctx, grad)``.
 from __future__ import annotations
 
 import traceback
+from operator import attrgetter
 
 from ..errors import AutogradError, DeviceError
 from .grad_mode import STATE
 
 _OUTPUT = object()  # marks the op's output among its saved values
+_requires_grad = attrgetter("_requires_grad")
 
 
 class VersionCounter:
@@ -115,16 +117,18 @@ class Node:
         that backward gets that tensor back (version-checked) rather than a detached copy."""
         resolved = []
         for a in self.to_save:
-            if a is None:  # a value this backward will not need
+            if a is out:
+                resolved.append(_OUTPUT)
+            elif a is None:  # a value this backward will not need
                 resolved.append(None)
-                continue
-            for i, t in enumerate(self.inputs):
-                if a is t._data:
-                    resolved.append(i)
-                    break
             else:
-                resolved.append(_OUTPUT if a is out else a)
-        self.to_save = tuple(resolved)
+                for i, t in enumerate(self.inputs):
+                    if a is t._data:
+                        resolved.append(i)
+                        break
+                else:
+                    resolved.append(a)
+        self.to_save = resolved
 
     @property
     def saved_tensors(self) -> tuple:
@@ -229,7 +233,7 @@ class Op:
         ctx = Node(cls, inputs, device.backend)
         # set before forward, so that forward saves only what the needed gradients use
         if record:
-            ctx.needs_input_grad = tuple([t._requires_grad for t in inputs])
+            ctx.needs_input_grad = tuple(map(_requires_grad, inputs))
         else:
             ctx.needs_input_grad = (False,) * len(inputs)
         out = cls.forward(ctx, *[t._data for t in inputs], **settings)
