@@ -236,6 +236,14 @@ class TensorBase:
         t._version = self._version
         return t
 
+    def _write(self, index, values, op: str) -> TensorBase:
+        """Write ``values`` (an array or a scalar) into this tensor's memory at ``index``, without
+        recording: the write is checked and counted (the version counter), nothing more."""
+        self._check_inplace(op)
+        self._data[index] = values
+        self._version.value += 1
+        return self
+
     def _assign(self, result: TensorBase, op: str) -> TensorBase:
         """Write ``result`` into this tensor's memory; if it was recorded, take its graph place.
 

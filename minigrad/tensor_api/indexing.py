@@ -58,8 +58,7 @@ class IndexingMixin:
             if recording:
                 result = movement.IndexPut.apply(self._alias(), value, index=index)
             else:
-                self._check_inplace("__setitem__")
-                self._data[index] = value._data
+                self._write(index, value._data, "__setitem__")
         except IndexError as exc:
             raise IndexOutOfRange(
                 f"index {describe_index(index)} is out of bounds for a tensor of shape "
@@ -73,8 +72,6 @@ class IndexingMixin:
             ) from None
         if recording:
             self._assign(result, "__setitem__")
-        else:
-            self._version.value += 1
 
     def gather(self, dim, index: TensorBase) -> TensorBase:
         """``out[i][j][k] = self[index[i][j][k]][j][k]`` (for dim 0), as in PyTorch."""

@@ -51,10 +51,7 @@ class InplaceMixin:
     def fill_(self, value) -> TensorBase:
         if STATE.grad_enabled and self._requires_grad:
             return self._inplace("fill_", lambda x: x * 0 + value)
-        self._check_inplace("fill_")
-        self._data[...] = value._data if isinstance(value, TensorBase) else value
-        self._version.value += 1
-        return self
+        return self._write(..., value._data if isinstance(value, TensorBase) else value, "fill_")
 
     def zero_(self) -> TensorBase:
         return self.fill_(0)
