@@ -164,12 +164,15 @@ def _run(roots, retain_graph, create_graph, targets, accumulate):
         else:
             found[i] = g if i not in found else found[i] + g
 
-    grads: dict = {}
+    grads: dict = {}  # node -> its gradient; a list, one per output, for a node with several
     for t, g in roots:
-        if t.grad_fn is None:
+        node = t.grad_fn
+        if node is None:
             deliver_to_leaf(t, g)
+        elif node.n_outputs == 1:
+            grads[node] = grads[node] + g if node in grads else g
         else:
-            grads[t.grad_fn] = grads[t.grad_fn] + g if t.grad_fn in grads else g
+            _send_to_output(grads, node, t, g)
     dependents = _collect(roots)
     ready = [node for node, n in dependents.items() if n == 0]
 
@@ -184,12 +187,16 @@ def _run(roots, retain_graph, create_graph, targets, accumulate):
                         g = out
                 i = target_nodes.get(node)
                 if i is not None:
-                    found[i] = g
+                    found[i] = g if node.n_outputs == 1 else g[node.output_slot(targets[i])]
                 node._check_alive()
                 grads_in = node.fn.backward(node, g)
                 _check_grads(node, grads_in)
-                for fn in _observers:
-                    fn(node, g, grads_in)
+                for fn in _observers:  # for a node with several outputs, the first with a gradient
+                    fn(
+                        node,
+                        g if node.n_outputs == 1 else next(x for x in g if x is not None),
+                        grads_in,
+                    )
             else:
                 grads_in = (None,) * len(node.inputs)
             for i, child in enumerate(node.next_functions):
@@ -200,7 +207,10 @@ def _run(roots, retain_graph, create_graph, targets, accumulate):
                         deliver_to_leaf(t, gi)
                     continue
                 if gi is not None:
-                    grads[child] = grads[child] + gi if child in grads else gi
+                    if child.n_outputs == 1:
+                        grads[child] = grads[child] + gi if child in grads else gi
+                    else:
+                        _send_to_output(grads, child, node.inputs[i], gi)
                 dependents[child] -= 1
                 if dependents[child] == 0:
                     ready.append(child)
@@ -209,6 +219,16 @@ def _run(roots, retain_graph, create_graph, targets, accumulate):
         for leaf, g in pending.values():
             deliver(leaf, g)
     return found
+
+
+def _send_to_output(grads, node, tensor, g) -> None:
+    """Add ``g``, the gradient of ``tensor``, to the gradients of ``node``'s outputs (a node with
+    several outputs: a custom Function's), in the slot of the output ``tensor`` is."""
+    slots = grads.get(node)
+    if slots is None:
+        slots = grads[node] = [None] * node.n_outputs
+    k = node.output_slot(tensor)
+    slots[k] = g if slots[k] is None else slots[k] + g
 
 
 def _accumulate_leaf(leaf, g, create_graph) -> None:

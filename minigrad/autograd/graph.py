@@ -90,6 +90,8 @@ class Node:
         "__weakref__",
     )
 
+    n_outputs = 1  # a custom Function's node may have several (autograd.function.FunctionCtx)
+
     def __init__(self, fn, inputs, backend):
         self.fn = fn
         self.inputs = inputs
