@@ -7,10 +7,26 @@ x.grad
 """
 
 from . import autograd, cuda, dtypes, nn, optim
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .backend import Device, cuda_available
 from .backend import device as device
 from .creation import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
     arange,
     as_tensor,
     empty,
@@ -37,9 +53,25 @@ from .creation import (
     zeros_like,
 )
 from .dtypes import bool_ as bool  # noqa: A001  (torch.bool)
-from .dtypes import double, float32, float64, get_default_dtype, int64, long, set_default_dtype
+from .dtypes import (
+    double,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
 from .dtypes import dtype as dtype
 from .dtypes import float as float  # noqa: A001  (torch.float)
+from .dtypes import int as int  # noqa: A001  (torch.int is int32)
 from .errors import (
     ArgumentError,
     AutogradError,

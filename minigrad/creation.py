@@ -229,3 +229,35 @@ def get_rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     CPU.backend.set_rng_state(state)
+
+
+class LegacyTensorType:
+    """PyTorch's legacy constructors: ``LongTensor([[0, 1]])`` holds the data as int64,
+    ``FloatTensor(2, 3)`` is a (2, 3) float32 tensor (of zeros: minigrad hands out no
+    uninitialised memory); ``isinstance(t, FloatTensor)`` tests a CPU tensor's dtype."""
+
+    def __init__(self, dtype: dtypes.dtype):
+        self.dtype = dtype
+        self.__name__ = dtypes.legacy_name(dtype)
+
+    def __call__(self, *args) -> Tensor:
+        if len(args) == 1 and not isinstance(args[0], int):
+            return tensor(args[0], dtype=self.dtype)
+        return zeros(*args, dtype=self.dtype)
+
+    def __instancecheck__(self, obj) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype is self.dtype and obj.device.type == "cpu"
+
+    def __repr__(self) -> str:
+        return f"<class 'minigrad.{self.__name__}'>"
+
+
+FloatTensor = LegacyTensorType(dtypes.float32)
+DoubleTensor = LegacyTensorType(dtypes.float64)
+HalfTensor = LegacyTensorType(dtypes.float16)
+LongTensor = LegacyTensorType(dtypes.int64)
+IntTensor = LegacyTensorType(dtypes.int32)
+ShortTensor = LegacyTensorType(dtypes.int16)
+CharTensor = LegacyTensorType(dtypes.int8)
+ByteTensor = LegacyTensorType(dtypes.uint8)
+BoolTensor = LegacyTensorType(dtypes.bool_)

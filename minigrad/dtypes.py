@@ -1,10 +1,14 @@
 """Data types and PyTorch's type-promotion rule.
 
-minigrad has four dtypes: ``float32`` (the default for floating data), ``float64``, ``int64`` and
-``bool``. Each wraps the NumPy dtype that backends store; CuPy uses the same NumPy dtype objects.
+minigrad has PyTorch's common dtypes: ``float32`` (the default for floating data), ``float64``,
+``float16``; ``int64`` (the default for integer data), ``int32``, ``int16``, ``int8``, ``uint8``;
+and ``bool``. Each wraps the NumPy dtype that backends store; CuPy uses the same NumPy dtype
+objects.
 """
 
 from __future__ import annotations
+
+import builtins
 
 import numpy as np
 
@@ -31,14 +35,23 @@ class dtype:
 
 float32 = dtype("float32", "float32", True)
 float64 = dtype("float64", "float64", True)
+float16 = dtype("float16", "float16", True)
 int64 = dtype("int64", "int64", False)
+int32 = dtype("int32", "int32", False)
+int16 = dtype("int16", "int16", False)
+int8 = dtype("int8", "int8", False)
+uint8 = dtype("uint8", "uint8", False)
 bool_ = dtype("bool", "bool", False)
 
-float = float32  # noqa: A001  (PyTorch's aliases: torch.float, torch.double, torch.long)
+# PyTorch's aliases: torch.float, torch.double, torch.half, torch.long, torch.int, torch.short
+float = float32  # noqa: A001
 double = float64
+half = float16
 long = int64
+int = int32  # noqa: A001
+short = int16
 
-ALL = (float32, float64, int64, bool_)
+ALL = (float32, float64, float16, int64, int32, int16, int8, uint8, bool_)
 _BY_NUMPY = {d.np: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
 
@@ -50,7 +63,7 @@ def from_name(name: str) -> dtype:
 
 
 def from_numpy(np_dtype) -> dtype:
-    """The minigrad dtype that stores ``np_dtype``; narrower NumPy types widen to ours."""
+    """The minigrad dtype that stores ``np_dtype``; NumPy types PyTorch lacks widen to one."""
     np_dtype = np.dtype(np_dtype)
     found = _BY_NUMPY.get(np_dtype)
     if found is not None:
@@ -60,6 +73,33 @@ def from_numpy(np_dtype) -> dtype:
     if np_dtype.kind in "iu":
         return int64
     raise DTypeError(f"minigrad does not support the NumPy dtype {np_dtype}")
+
+
+# The names of PyTorch's legacy tensor types (torch.FloatTensor, ...), by dtype.
+_LEGACY = {
+    float32: "FloatTensor",
+    float64: "DoubleTensor",
+    float16: "HalfTensor",
+    int64: "LongTensor",
+    int32: "IntTensor",
+    int16: "ShortTensor",
+    int8: "CharTensor",
+    uint8: "ByteTensor",
+    bool_: "BoolTensor",
+}
+_BY_LEGACY = {name: d for d, name in _LEGACY.items()}
+
+
+def legacy_name(d: dtype) -> str:
+    """The legacy tensor type name of a dtype: ``FloatTensor`` for float32."""
+    return _LEGACY[d]
+
+
+def from_legacy_name(name: str) -> dtype:
+    """The dtype of a legacy tensor type name (``"LongTensor"``), or a clear error."""
+    if name not in _BY_LEGACY:
+        raise DTypeError(f"invalid type: '{name}' (expected one of {', '.join(_BY_LEGACY)})")
+    return _BY_LEGACY[name]
 
 
 def get_default_dtype() -> dtype:
@@ -89,15 +129,17 @@ def to_dtype(d) -> dtype:
 # PyTorch's rule: the result takes the highest *category* present (bool < integer < floating).
 # Within that category, dimensioned tensors decide; if there are none of that category, 0-d tensors
 # decide; if there are none of those either, Python scalars give the default dtype of the category.
-# So `float32_tensor * 2.5` stays float32 and `int_tensor * 2.5` becomes float32.
+# So `float32_tensor * 2.5` stays float32 and `int_tensor * 2.5` becomes float32. Two dtypes of
+# one category give the smallest type that holds both (uint8 with int8 gives int16), which is
+# NumPy's promote_types within a category.
 
-_CATEGORY = {bool_: 0, int64: 1, float32: 2, float64: 2}
+_CATEGORY = {d: (2 if d.is_floating_point else 0 if d is bool_ else 1) for d in ALL}
 
 
 def _category_of_scalar(value) -> int:
     if isinstance(value, bool):
         return 0
-    if isinstance(value, int):
+    if isinstance(value, builtins.int):
         return 1
     return 2
 
@@ -115,5 +157,8 @@ def result_type(*operands) -> dtype:
     for tier in tiers:
         found = [d for cat, d in tier if cat == top]
         if found and found[0] is not None:
-            return max(found, key=lambda d: d.itemsize)
+            result = found[0]
+            for d in found[1:]:
+                result = from_numpy(np.promote_types(result.np, d.np))
+            return result
     return (bool_, int64, _default_float)[top]

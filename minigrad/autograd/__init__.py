@@ -7,7 +7,14 @@ Dependency order inside: ``grad_mode`` -> ``graph`` (Node, Op) -> ``tensor_base`
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward, grad, observe_backward
 from .function import Function, FunctionCtx, once_differentiable
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .gradcheck import gradcheck, gradgradcheck
 from .graph import Node, Op
 
@@ -21,6 +28,8 @@ __all__ = [
     "grad",
     "observe_backward",
     "no_grad",
+    "inference_mode",
+    "is_inference_mode_enabled",
     "enable_grad",
     "set_grad_enabled",
     "is_grad_enabled",

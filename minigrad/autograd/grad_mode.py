@@ -19,6 +19,7 @@ class _State(threading.local):
         self.grad_enabled = True
         self.anomaly = False
         self.scope = ()  # the modules whose forward is running, outermost first
+        self.inference = False  # inside inference_mode()
 
 
 STATE = _State()
@@ -84,3 +85,43 @@ class enable_grad(_Switch):
     """Record the graph again inside a ``no_grad`` region."""
 
     mode = True
+
+
+class inference_mode:
+    """``no_grad`` for inference, under PyTorch's name (a context manager and a decorator);
+    ``inference_mode(False)`` changes nothing.
+
+    PyTorch also marks the tensors made inside as inference tensors (refused later by autograd);
+    minigrad makes ordinary tensors that do not require grad, as ``no_grad`` does.
+    """
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # ``@inference_mode`` without parentheses
+            return cls()(mode)
+        return object.__new__(cls)
+
+    def __init__(self, mode=True):
+        self.enabled = bool(mode)
+
+    def __enter__(self):
+        self.prev = (STATE.grad_enabled, STATE.inference)
+        if self.enabled:
+            STATE.grad_enabled, STATE.inference = False, True
+        return self
+
+    def __exit__(self, *exc):
+        STATE.grad_enabled, STATE.inference = self.prev
+
+    def __call__(self, fn):
+        enabled = self.enabled
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(enabled):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def is_inference_mode_enabled() -> bool:
+    return STATE.inference

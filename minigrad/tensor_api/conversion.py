@@ -48,8 +48,15 @@ class ConversionMixin:
             raise ShapeError(f"Boolean value of Tensor with {self.numel()} elements is ambiguous")
         return builtins.bool(self.item())
 
+    def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its Python number (``f"{loss:.4f}"``); others as ``str``
+        with an empty spec (a spec is a TypeError), as in PyTorch."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
     def __index__(self) -> int:
-        if self.dtype is not dtypes.int64 or self.numel() != 1:
+        if self._data.dtype.kind not in "iu" or self.numel() != 1:
             raise DTypeError(
                 "only integer tensors of a single element can be converted to an index"
             )
@@ -75,10 +82,33 @@ class ConversionMixin:
         return self.to(dtypes.int64)
 
     def int(self) -> TensorBase:
-        return self.to(dtypes.int64)
+        return self.to(dtypes.int32)
+
+    def half(self) -> TensorBase:
+        return self.to(dtypes.float16)
+
+    def short(self) -> TensorBase:
+        return self.to(dtypes.int16)
+
+    def char(self) -> TensorBase:
+        return self.to(dtypes.int8)
+
+    def byte(self) -> TensorBase:
+        return self.to(dtypes.uint8)
 
     def bool(self) -> TensorBase:
         return self.to(dtypes.bool_)
+
+    def type(self, dtype=None):
+        """With no argument, the type's name as PyTorch spells it (``'minigrad.FloatTensor'``);
+        otherwise the tensor converted to ``dtype`` (a dtype, a type name, or a legacy type
+        such as ``minigrad.LongTensor``)."""
+        if dtype is None:
+            where = "minigrad.cuda." if self._device.type == "cuda" else "minigrad."
+            return where + dtypes.legacy_name(self.dtype)
+        if isinstance(dtype, str):
+            dtype = dtypes.from_legacy_name(dtype.rpartition(".")[2])
+        return self.to(getattr(dtype, "dtype", dtype))
 
     def type_as(self, other: TensorBase) -> TensorBase:
         return self.to(other.dtype)
