@@ -1,4 +1,9 @@
-"""Tensor methods as module-level functions, PyTorch style: ``minigrad.exp(x)`` is ``x.exp()``."""
+"""Tensor methods as module-level functions, PyTorch style: ``minigrad.exp(x)`` is ``x.exp()``.
+
+A first argument that is not a Tensor but has a ``__torch_function__`` method (PyTorch's protocol
+for tensor-like types, from its "Extending PyTorch" notes) handles the call itself:
+``minigrad.mean(obj)`` returns ``obj.__torch_function__(minigrad.mean, (type(obj),), (obj,), {})``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from .tensor import Tensor
 
 def _from_method(name: str):
     def fn(input: Tensor, *args, **kwargs):
+        if not isinstance(input, Tensor) and hasattr(input, "__torch_function__"):
+            return input.__torch_function__(fn, (type(input),), (input, *args), kwargs)
         return getattr(input, name)(*args, **kwargs)
 
     fn.__name__ = fn.__qualname__ = name
@@ -15,17 +22,26 @@ def _from_method(name: str):
 
 
 _METHODS = """
-    abs add sub mul div pow neg exp log sqrt rsqrt sign tanh sigmoid relu sin cos erf square
+    abs add sub mul div neg exp log sqrt rsqrt sign tanh sigmoid relu sin cos erf square
     clamp clip maximum minimum sum mean var std norm amax amin max min argmax argmin logsumexp
     softmax log_softmax cumsum sort argsort topk reshape permute transpose swapaxes squeeze
-    unsqueeze flatten unflatten split chunk unbind flip narrow select gather index_select
-    masked_fill matmul tril triu isnan isinf isfinite allclose equal logical_and logical_or
-    logical_xor logical_not eq ne lt le gt ge all any numel clone detach t
+    unsqueeze flatten unflatten split chunk unbind flip roll narrow select gather scatter
+    scatter_add index_select index_fill masked_fill nonzero argwhere matmul mm bmm mv dot outer
+    tril triu isnan isinf isfinite allclose equal logical_and logical_or logical_xor logical_not
+    eq ne lt le gt ge all any numel clone detach t
 """.split()
 
 for _name in _METHODS:
     globals()[_name] = _from_method(_name)
 
-mm = bmm = _from_method("matmul")
+_tensor_pow = _from_method("pow")
 
-__all__ = [*_METHODS, "mm", "bmm"]
+
+def pow(input, exponent):  # noqa: A001  (torch.pow)
+    """``input ** exponent``; ``input`` may be a number (``minigrad.pow(2.0, t)``)."""
+    if isinstance(input, (int, float)) and isinstance(exponent, Tensor):
+        return exponent.__rpow__(input)
+    return _tensor_pow(input, exponent)
+
+
+__all__ = [*_METHODS, "pow"]

@@ -200,6 +200,16 @@ class Argsort(Op):
         return ctx.xp.argsort(keys, axis=dim, kind="stable").astype(np.int64)
 
 
+class Nonzero(Op):
+    """The indices of the nonzero elements, one row per element in C order: (n, ndim) int64."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.xp.argwhere(x).astype(np.int64, copy=False)
+
+
 class ArrayEqual(Op):
     """Whether a and b have the same shape and elements (a 0-d bool)."""
 

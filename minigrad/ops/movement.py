@@ -155,11 +155,86 @@ class Gather(Index):
 
     @staticmethod
     def forward(ctx, x, index, dim):
-        xp = ctx.xp
-        grids = list(xp.meshgrid(*[xp.arange(n) for n in index.shape], indexing="ij", sparse=True))
-        grids[dim] = index
-        ctx.index, ctx.in_shape = tuple(grids), x.shape
+        ctx.index, ctx.in_shape = along(ctx.xp, index, dim), x.shape
         return x[ctx.index]
+
+
+def along(xp, index, dim) -> tuple:
+    """The advanced index that ``gather`` and ``scatter`` use: for every position p of
+    ``index``, the place p with its ``dim`` coordinate replaced by ``index[p]``."""
+    grids = list(xp.meshgrid(*[xp.arange(n) for n in index.shape], indexing="ij", sparse=True))
+    grids[dim] = index
+    return tuple(grids)
+
+
+def _leading(shape) -> tuple:
+    """The basic index of the first ``shape`` elements along each axis (``src[:2, :3]``)."""
+    return tuple(slice(0, n) for n in shape)
+
+
+class Scatter(Op):
+    """y = x with y[index[i][j]][j] = src[i][j] along dim 0 (likewise for other dims).
+    dx = dy with zeros at the written places,  dsrc = dy gathered at them (zeros past index)
+
+    ``src`` may be larger than ``index``; its leading ``index.shape`` block is used. With
+    repeated indices, which write wins is undefined (as in PyTorch); tests use distinct ones.
+    """
+
+    @staticmethod
+    def forward(ctx, x, src, index, dim):
+        ctx.index, ctx.dim, ctx.src_shape = index, dim, src.shape
+        out = x.copy()
+        out[along(ctx.xp, index, dim)] = src[_leading(index.shape)] if src.ndim else src
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        need_x, need_src = ctx.needs_input_grad
+        index = ctx.constant(ctx.index)
+        gx = g.scatter(ctx.dim, index, 0.0) if need_x else None
+        return gx, _source_grad(ctx, g, index) if need_src else None
+
+
+class ScatterAdd(Op):
+    """y = x with y[index[i][j]][j] += src[i][j] along dim 0 (likewise for other dims; repeats
+    accumulate).   dx = dy,  dsrc = dy gathered at the written places (zeros past index)"""
+
+    @staticmethod
+    def forward(ctx, x, src, index, dim):
+        ctx.index, ctx.dim, ctx.src_shape = index, dim, src.shape
+        out = x.copy()
+        ctx.backend.scatter_add(out, along(ctx.xp, index, dim), src[_leading(index.shape)])
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        need_x, need_src = ctx.needs_input_grad
+        gsrc = _source_grad(ctx, g, ctx.constant(ctx.index)) if need_src else None
+        return g if need_x else None, gsrc
+
+
+def _source_grad(ctx, g, index):
+    """The gradient of scatter's ``src``: ``g`` gathered where src's elements went, and zero
+    for the elements of src past ``index``'s shape."""
+    picked = g.gather(ctx.dim, index)
+    if picked.shape == ctx.src_shape:
+        return picked
+    return IndexAdd.apply(picked, shape=ctx.src_shape, index=_leading(index.shape))
+
+
+class Roll(Op):
+    """y = x shifted by ``shifts`` along ``dims``, wrapping around (all elements, flattened,
+    when ``dims`` is None).   dx = dy rolled back by -shifts"""
+
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return ctx.xp.roll(x, shifts, axis=dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        back = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return (g.roll(back, ctx.dims),)
 
 
 class IndexAdd(Op):

@@ -11,6 +11,7 @@ from ..autograd.grad_mode import STATE
 from ..autograd.graph import device_mismatch
 from ..autograd.tensor_base import TensorBase
 from ..errors import (
+    ArgumentError,
     DeviceError,
     DTypeError,
     IndexOutOfRange,
@@ -18,8 +19,8 @@ from ..errors import (
     format_shape,
     normalize_dim,
 )
+from ..ops import discrete, movement
 from ..ops import elementwise as ew
-from ..ops import movement
 from .arguments import check_mask
 from .elementwise import where
 
@@ -96,6 +97,95 @@ class IndexingMixin:
                 f"shape {format_shape(index.shape)} must not exceed the input's in other dims"
             ) from None
 
+    def scatter(self, dim, index: TensorBase, src=None, value=None) -> TensorBase:
+        """``out[index[i][j]][j] = src[i][j]`` for dim 0 (likewise for other dims); ``src`` may
+        be a number (``value``). Out of place; ``scatter_`` writes in place."""
+        if (src is None) == (value is None):
+            raise ArgumentError("scatter(): expected exactly one of 'src' and 'value'")
+        d, index, src = self._scatter_args("scatter", dim, index, value if src is None else src)
+        return movement.Scatter.apply(self, src, index=index, dim=d)
+
+    def scatter_add(self, dim, index: TensorBase, src: TensorBase) -> TensorBase:
+        """``out[index[i][j]][j] += src[i][j]`` for dim 0 (likewise for other dims); repeated
+        indices accumulate."""
+        if not isinstance(src, TensorBase):
+            raise TypeError(
+                f"scatter_add(): argument 'src' must be Tensor, not {type(src).__name__}"
+            )
+        d, index, src = self._scatter_args("scatter_add", dim, index, src)
+        return movement.ScatterAdd.apply(self, src, index=index, dim=d)
+
+    def _scatter_args(self, op, dim, index, src) -> tuple:
+        """Check scatter's arguments as PyTorch does; the dim, the index array and ``src`` as
+        a tensor (a number becomes a 0-d one of this tensor's dtype)."""
+        d = normalize_dim(dim, self.ndim, op)
+        if not isinstance(index, TensorBase) or index.dtype is not dtypes.int64:
+            raise DTypeError(f"{op}(): Expected dtype int64 for index")
+        if not isinstance(src, TensorBase):
+            src = self._like(src)
+        elif src.dtype is not self.dtype:
+            raise DTypeError(
+                f"{op}(): Expected self.dtype to be equal to src.dtype (got {self.dtype} and "
+                f"{src.dtype})"
+            )
+        for t in (index, src):
+            if t._device is not self._device:
+                raise device_mismatch(op, self._device, t._device)
+        if index.ndim != self.ndim or (src.ndim and src.ndim != self.ndim):
+            raise ShapeError(
+                f"{op}(): Index tensor must have the same number of dimensions as self tensor "
+                f"(index {format_shape(index.shape)}, self {format_shape(self.shape)}, src "
+                f"{format_shape(src.shape)})"
+            )
+        too_big = any(
+            (i != d and n > self.shape[i]) or (src.ndim and n > src.shape[i])
+            for i, n in enumerate(index.shape)
+        )
+        if too_big:
+            raise ShapeError(
+                f"{op}(): Expected index {format_shape(index.shape)} to be smaller than self "
+                f"{format_shape(self.shape)} apart from dimension {d} and to be smaller size "
+                f"than src {format_shape(src.shape)}"
+            )
+        if index.numel():
+            low, high = index.min().item(), index.max().item()
+            if low < 0 or high >= self.shape[d]:
+                raise IndexOutOfRange(
+                    f"{op}(): index {low if low < 0 else high} is out of bounds for dimension "
+                    f"{d} with size {self.shape[d]}"
+                )
+        if self.ndim == 0:  # one element along its dim 0, as in PyTorch
+            return d, index._data.reshape(()), src
+        return d, index._data, src
+
+    def index_fill(self, dim, index: TensorBase, value) -> TensorBase:
+        """``self`` with the entries at ``index`` along ``dim`` set to ``value``."""
+        d = normalize_dim(dim, self.ndim, "index_fill")
+        if not isinstance(index, TensorBase) or index.dtype is not dtypes.int64:
+            raise DTypeError("index_fill(): Expected dtype int64 for index")
+        if index.ndim > 1:
+            raise ShapeError("index_fill(): Index is supposed to be a vector")
+        if isinstance(value, TensorBase):
+            if value.ndim:
+                raise ShapeError(
+                    f"index_fill_ only supports a 0-dimensional value tensor, but got tensor "
+                    f"with {value.ndim} dimension(s)"
+                )
+            value = value.to(self.dtype)
+        else:
+            value = self._like(value)
+        where = (slice(None),) * d + (index.reshape(-1),) if self.ndim else index.reshape(())
+        return movement.IndexPut.apply(self, value, index=to_raw_index(where, self))
+
+    def nonzero(self, as_tuple=False):
+        """The indices of the nonzero elements: an (n, ndim) int64 tensor, or with
+        ``as_tuple`` one 1-d tensor per dim (what ``t[t.nonzero(as_tuple=True)]`` takes)."""
+        found = discrete.Nonzero.apply(self.reshape(1) if as_tuple and self.ndim == 0 else self)
+        return found.unbind(1) if as_tuple else found
+
+    def argwhere(self) -> TensorBase:
+        return discrete.Nonzero.apply(self)
+
     def index_select(self, dim, index: TensorBase) -> TensorBase:
         d = normalize_dim(dim, self.ndim, "index_select")
         if index.ndim > 1:
@@ -128,10 +218,12 @@ def to_raw_index(index, x):
     out = []
     for p in parts:
         if isinstance(p, TensorBase):
-            if p.dtype is dtypes.float32 or p.dtype is dtypes.float64:
+            if p.dtype.is_floating_point:
                 raise DTypeError(
                     f"tensors used as indices must be long, int, byte or bool tensors, got {p.dtype}"
                 )
+            if p.dtype is dtypes.uint8:  # a byte tensor indexes as a mask, as in PyTorch
+                p = p.bool()
             if p._device is x._device:
                 out.append(p._data)
             elif p._device.type == "cpu":  # host indices are copied to the device, as in PyTorch

@@ -39,6 +39,15 @@ class InplaceMixin:
     def masked_fill_(self, mask, value) -> TensorBase:
         return self._inplace("masked_fill_", lambda x: x.masked_fill(mask, value))
 
+    def scatter_(self, dim, index, src=None, value=None) -> TensorBase:
+        return self._inplace("scatter_", lambda x: x.scatter(dim, index, src, value))
+
+    def scatter_add_(self, dim, index, src) -> TensorBase:
+        return self._inplace("scatter_add_", lambda x: x.scatter_add(dim, index, src))
+
+    def index_fill_(self, dim, index, value) -> TensorBase:
+        return self._inplace("index_fill_", lambda x: x.index_fill(dim, index, value))
+
     def copy_(self, src) -> TensorBase:
         src = src if isinstance(src, TensorBase) else self._like(src)
         if broadcast_shapes(src.shape, self.shape, op="copy_") != self.shape:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from ..autograd.tensor_base import TensorBase
-from ..errors import ShapeError, format_shape
+from ..errors import DTypeError, ShapeError, format_shape
 from ..ops import linalg
 from ..ops.broadcast import broadcast_shapes
 from .arguments import promote
 
 
 class LinalgMixin:
-    """``matmul`` and ``@``."""
+    """``matmul`` and ``@``; ``mm``, ``bmm``, ``mv``, ``dot``, ``outer`` (matmul with the
+    operands' ranks checked)."""
 
     __slots__ = ()  # Tensor keeps its fields in slots (autograd.tensor_base)
 
@@ -44,6 +45,38 @@ class LinalgMixin:
             out = out.squeeze(-1)
         return out
 
+    def mm(self, mat2) -> TensorBase:
+        _check_ranks("mm", self, mat2, 2, 2)
+        return self.matmul(mat2)
+
+    def bmm(self, mat2) -> TensorBase:
+        _check_ranks("bmm", self, mat2, 3, 3)
+        if self.shape[0] != mat2.shape[0]:
+            raise ShapeError(
+                f"bmm: batch1 and batch2 must have same number of batches, got "
+                f"{self.shape[0]} and {mat2.shape[0]}"
+            )
+        return self.matmul(mat2)
+
+    def mv(self, vec) -> TensorBase:
+        _check_ranks("mv", self, vec, 2, 1)
+        return self.matmul(vec)
+
+    def dot(self, other) -> TensorBase:
+        _check_ranks("dot", self, other, 1, 1)
+        if self.shape != other.shape:
+            raise ShapeError(
+                f"dot: inconsistent tensor size, expected tensor [{self.shape[0]}] and src "
+                f"[{other.shape[0]}] to have the same number of elements, but got "
+                f"{self.shape[0]} and {other.shape[0]} elements respectively"
+            )
+        return self.matmul(other)
+
+    def outer(self, vec2) -> TensorBase:
+        """``out[i][j] = self[i] * vec2[j]``."""
+        _check_ranks("outer", self, vec2, 1, 1)
+        return self.unsqueeze(1) * vec2.unsqueeze(0)
+
     @staticmethod
     def _batched_matmul(a, b, a2, b2) -> TensorBase:
         """Matmul over broadcast batch axes, with an error naming both shapes when they clash."""
@@ -56,3 +89,19 @@ class LinalgMixin:
                 op=f"matmul: batch dimensions of {format_shape(a.shape)} and {format_shape(b.shape)}",
             )
             raise
+
+
+def _check_ranks(op, a, b, rank_a, rank_b) -> None:
+    """The ranks ``mm`` (2, 2), ``bmm`` (3, 3), ``mv`` (2, 1), ``dot`` / ``outer`` (1, 1) need,
+    and the same dtype (these do not promote, as in PyTorch)."""
+    if not isinstance(b, TensorBase):
+        raise TypeError(f"{op}(): argument must be Tensor, not {type(b).__name__}")
+    if a.ndim != rank_a or b.ndim != rank_b:
+        raise ShapeError(
+            f"{op}: expected a {rank_a}-D and a {rank_b}-D tensor, got shapes "
+            f"{format_shape(a.shape)} and {format_shape(b.shape)}"
+        )
+    if a.dtype is not b.dtype:
+        raise DTypeError(
+            f"{op}: expected both tensors to have the same dtype, but got {a.dtype} and {b.dtype}"
+        )

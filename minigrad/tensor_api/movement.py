@@ -174,6 +174,21 @@ class MovementMixin:
         dims = tuple(normalize_dim(d, self.ndim, "flip") for d in shape_arg(dims))
         return movement.Flip.apply(self, dims=dims)
 
+    def roll(self, shifts, dims=None) -> TensorBase:
+        """Shift the elements along ``dims`` (the flattened tensor when None), wrapping around."""
+        if dims is None:
+            if not isinstance(shifts, int):
+                raise ArgumentError(f"roll: with dims=None, shifts must be one int, got {shifts!r}")
+            return movement.Roll.apply(self, shifts=shifts, dims=None)
+        shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+        if len(shifts) != len(dims):
+            raise ArgumentError(
+                f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
+            )
+        dims = tuple(normalize_dim(d, self.ndim, "roll") for d in dims)
+        return movement.Roll.apply(self, shifts=shifts, dims=dims)
+
     def narrow(self, dim, start, length) -> TensorBase:
         d = normalize_dim(dim, self.ndim, "narrow")
         size = self.shape[d]
