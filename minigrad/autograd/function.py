@@ -241,9 +241,7 @@ class Function:
                 raise device_mismatch(cls.__name__, device, t._device)
         record = STATE.grad_enabled and any(t._requires_grad for t in inputs)
         ctx = FunctionCtx(BackwardOf(cls), inputs, device.backend)
-        ctx.needs_input_grad = tuple(
-            record and isinstance(a, TensorBase) and a._requires_grad for a in args
-        )
+        ctx.needs_input_grad = tuple(isinstance(a, TensorBase) and a._requires_grad for a in args)
         ctx.arg_slots = [_index(a, inputs) if isinstance(a, TensorBase) else None for a in args]
         edges = [t.grad_fn for t in inputs]  # before forward: a dirty input gets a new grad_fn
         result = cls._forward(ctx, args, kwargs)

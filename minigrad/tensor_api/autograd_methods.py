@@ -25,6 +25,12 @@ class AutogradMixin:
                 self._hooks = []
             hooks = self._hooks
         else:
+            if self.grad_fn.n_outputs > 1:
+                raise AutogradError(
+                    f"register_hook / retain_grad on an output of {self.grad_fn.name}, a custom "
+                    f"Function with several outputs, is not supported; hook a tensor computed "
+                    f"from it (out * 1) instead"
+                )
             if self.grad_fn.pre_hooks is None:
                 self.grad_fn.pre_hooks = []
             hooks = self.grad_fn.pre_hooks
