@@ -21,13 +21,26 @@ def _matmul(draw, left, right):
     return Example((draw(arrays(shapes[left][0])), draw(arrays(shapes[right][1]))))
 
 
+@st.composite
+def _bmm(draw):
+    b, n, k, m = (draw(st.integers(1, 3), label=name) for name in "bnkm")
+    return Example((draw(arrays((b, n, k))), draw(arrays((b, k, m)))))
+
+
 KINDS = ["vector", "matrix", "batch"]
 
 CASES = [
     Case(f"{left}@{right}", _matmul(left, right), lambda m, a, b: a @ b, np.matmul)
     for left in KINDS
     for right in KINDS
-] + [Case("matmul_function", _matmul("batch", "matrix"), lambda m, a, b: m.matmul(a, b), np.matmul)]
+] + [
+    Case("matmul_function", _matmul("batch", "matrix"), lambda m, a, b: m.matmul(a, b), np.matmul),
+    Case("mm", _matmul("matrix", "matrix"), lambda m, a, b: a.mm(b), np.matmul),
+    Case("mv", _matmul("matrix", "vector"), lambda m, a, b: m.mv(a, b), np.matmul),
+    Case("dot", _matmul("vector", "vector"), lambda m, a, b: a.dot(b), np.dot),
+    Case("outer", _matmul("vector", "vector"), lambda m, a, b: m.outer(a, b), np.outer),
+    Case("bmm", _bmm(), lambda m, a, b: m.bmm(a, b), np.matmul),
+]
 
 test_op, test_gradgradcheck, test_float32 = op_tests(CASES)
 
@@ -47,3 +60,15 @@ def test_matmul_gradients_by_hand():
     # d(sum(AB))/dA = 1 B^T, d/dB = A^T 1
     np.testing.assert_array_equal(a.grad.numpy(), [[5.0, 6.0], [5.0, 6.0]])
     np.testing.assert_array_equal(b.grad.numpy(), [[4.0], [6.0]])
+
+
+def test_rank_checked_products_refuse_other_ranks():
+    m = minigrad.zeros(2, 3)
+    with pytest.raises(minigrad.ShapeError, match="mm: expected a 2-D and a 2-D tensor"):
+        m.mm(minigrad.zeros(3))
+    with pytest.raises(minigrad.ShapeError, match="bmm"):
+        minigrad.bmm(m, m)
+    with pytest.raises(minigrad.ShapeError, match="dot: inconsistent tensor size"):
+        minigrad.zeros(2).dot(minigrad.zeros(3))
+    with pytest.raises(minigrad.DTypeError, match="same dtype"):
+        m.mm(minigrad.zeros(3, 2, dtype=minigrad.float64))

@@ -534,6 +534,59 @@ def _slow_gather(a, dim, index):
     return out
 
 
+@st.composite
+def _scatter(draw, tensor_src=True, repeats=False):
+    """x, an index no larger than x (but along ``dim``), and src of the index's shape. Unless
+    ``repeats``, no place is written twice (which write wins is undefined in PyTorch)."""
+    a = draw(arrays(shapes(min_dims=1)))
+    dim = draw(st.integers(-a.ndim, a.ndim - 1))
+    d = dim % a.ndim
+    shape = tuple(draw(st.integers(1, n)) for n in a.shape)
+    rng = _seeded(draw)
+    if repeats:
+        index = rng.integers(0, a.shape[d], shape)
+    else:  # along dim, each line of the index is part of a permutation
+        lines = np.moveaxis(np.empty(shape, dtype=np.int64), d, -1)
+        for pos in np.ndindex(lines.shape[:-1]):
+            lines[pos] = rng.permutation(a.shape[d])[: shape[d]]
+        index = np.moveaxis(lines, -1, d).copy()
+    src = (draw(arrays(shape)),) if tensor_src else ()
+    return Example((a, *src), {"dim": dim, "index": index})
+
+
+def _np_index_fill(a, dim, index, value):
+    out = a.copy()
+    out[(slice(None),) * (dim % a.ndim) + (index,)] = value
+    return out
+
+
+def _np_scatter(a, src, dim, index, add=False):
+    out = a.copy()
+    for pos in np.ndindex(index.shape):
+        dst = list(pos)
+        dst[dim % a.ndim] = index[pos]
+        value = src if np.ndim(src) == 0 else src[pos]
+        out[tuple(dst)] = out[tuple(dst)] + value if add else value
+    return out
+
+
+@st.composite
+def _roll(draw):
+    a = draw(arrays(shapes()))
+    if a.ndim == 0 or draw(st.booleans(), label="flat"):
+        return Example((a,), {"shifts": draw(st.integers(-7, 7)), "dims": None})
+    dims = draw(st.lists(st.integers(-a.ndim, a.ndim - 1), min_size=1, max_size=a.ndim))
+    dims = tuple(dict.fromkeys(d % a.ndim for d in dims))
+    shifts = tuple(draw(st.integers(-7, 7)) for _ in dims)
+    return Example((a,), {"shifts": shifts, "dims": dims})
+
+
+@st.composite
+def _with_zeros(draw):
+    a = draw(arrays(shapes()))
+    return Example((np.where(_seeded(draw).random(a.shape) < 0.4, 0.0, a),))
+
+
 def _np_tri(fn):
     return lambda a, diagonal: fn(np.ones(a.shape[-2:]), diagonal).astype(bool) * a
 
@@ -544,6 +597,43 @@ JOIN_CASES = [
         _gather(),
         lambda m, x, dim, index: x.gather(dim, m.tensor(index)),
         lambda a, dim, index: _np_gather(a, dim % a.ndim, index),
+    ),
+    Case(
+        "scatter",
+        _scatter(),
+        lambda m, x, src, dim, index: x.scatter(dim, m.tensor(index), src),
+        lambda a, src, dim, index: _np_scatter(a, src, dim, index),
+    ),
+    Case(
+        "scatter_value",
+        _scatter(tensor_src=False),
+        lambda m, x, dim, index: x.scatter(dim, m.tensor(index), -0.5),
+        lambda a, dim, index: _np_scatter(a, -0.5, dim, index),
+    ),
+    Case(
+        "scatter_add",
+        _scatter(repeats=True),
+        lambda m, x, src, dim, index: m.scatter_add(x, dim, m.tensor(index), src),
+        lambda a, src, dim, index: _np_scatter(a, src, dim, index, add=True),
+    ),
+    Case(
+        "index_fill",
+        _index_select(),
+        lambda m, x, dim, index: x.index_fill(dim, m.tensor(index), 0.25),
+        lambda a, dim, index: _np_index_fill(a, dim, index, 0.25),
+    ),
+    Case(
+        "roll",
+        _roll(),
+        lambda m, x, shifts, dims: m.roll(x, shifts, dims),
+        lambda a, shifts, dims: np.roll(a, shifts, dims),
+    ),
+    Case(
+        "nonzero",
+        _with_zeros(),
+        lambda m, x: (x.nonzero(), *m.nonzero(x, as_tuple=True)),
+        lambda a: (np.argwhere(a), *np.nonzero(a.reshape(-1) if a.ndim == 0 else a)),
+        grad=False,
     ),
     Case(
         "index_select",
