@@ -235,6 +235,21 @@ CASES = [
         lambda a, i: a.gather(1, i) + a.index_select(1, i[0]),
         [floats(3, 4), ints(4, 3, 4)],
     ),
+    (
+        "scatter_index_fill",
+        lambda a, s, i: (
+            a.scatter(1, i, s) + a.scatter_add(1, i, s) + a.scatter(0, i[:1], -1.0),
+            a.index_fill(1, i[0], 0.5),
+        ),
+        [floats(3, 4), floats(3, 4), ints(3, 3, 4)],
+    ),
+    ("roll", lambda a: a.roll(1, 0) + a.roll((-1, 2), (1, 0)) + a.roll(5), [floats(3, 4)]),
+    ("nonzero", lambda a: ((a > 0).nonzero(), *(a > 0).nonzero(as_tuple=True)), [floats(3, 4)]),
+    (
+        "mm_bmm_mv_dot_outer",
+        lambda a, b: (a.mm(b.T), minigrad.bmm(a[None], b.T[None]), a.mv(b[0]), a[0].dot(b[1])),
+        [floats(3, 4), floats(2, 4)],
+    ),
     ("setitem_basic", _setitem_basic, [floats(3, 4), floats(2)]),
     ("setitem_advanced", _setitem_advanced, [floats(5, 3), floats(3), ints(5, 2)]),
     ("setitem_mask", _setitem_mask, [floats(3, 4), mask(3, 4)]),
