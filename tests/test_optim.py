@@ -321,3 +321,43 @@ def test_scheduler_state_dict_resumes():
     second = lr_scheduler.warmup_cosine(sgd(1.0), 3, 10)
     second.load_state_dict(state)
     assert rates(second, 5) == rates(first, 5)
+
+
+def _plain_sgd_class(lib):
+    """The "write your own optimizer" pattern of PyTorch tutorials: a subclass that only
+    overrides ``step``, updating each parameter in place under ``no_grad``."""
+
+    class PlainSGD(lib.optim.Optimizer):
+        def __init__(self, params, lr):
+            super().__init__(params, dict(lr=lr))
+
+        @lib.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.add_(p.grad, alpha=-group["lr"])
+
+    return PlainSGD
+
+
+def test_a_subclass_that_only_overrides_step_works_like_pytorchs():
+    torch = import_torch()
+    w0, b0 = initial_weights()
+    xs = inputs(5)
+    ours = minigrad_params(w0, b0)
+    ref = [torch.tensor(w0, requires_grad=True), torch.tensor(b0, requires_grad=True)]
+    train(minigrad, lambda p: _plain_sgd_class(minigrad)(p, lr=0.1), ours, xs)
+    train(torch, lambda p: _plain_sgd_class(torch)(p, lr=0.1), ref, xs)
+    for p, q in zip(ours, ref):
+        assert np.allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-12, atol=1e-12)
+    assert not np.allclose(ours[0].detach().numpy(), w0)  # the weights did move
+
+
+def test_the_base_class_steps_only_through_a_subclass():
+    p = nn.Parameter(minigrad.ones(2))
+    base = optim.Optimizer([p], dict(lr=0.1))
+    assert base.step() is None  # nothing has a gradient yet
+    (p * p).sum().backward()
+    with pytest.raises(NotImplementedError, match="overrides step"):
+        base.step()
