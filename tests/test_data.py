@@ -241,6 +241,9 @@ def test_subset_random_sampler_and_batch_sampler():
         ref = torch.utils.data.BatchSampler(torch.utils.data.SequentialSampler(range(10)), 3,
                                             drop_last)  # fmt: skip
         assert list(ours) == list(ref) and len(ours) == len(ref)
+    endless = data.RandomSampler(range(5), replacement=True, num_samples=int(1e10))  # makemore's
+    first = next(iter(data.DataLoader(range(5), batch_size=64, sampler=endless)))
+    assert len(endless) == int(1e10) and first.shape == (64,) and 0 <= first.min().item()
     loader = data.DataLoader(range(10), batch_sampler=[[0, 9], [5]])
     assert [b.tolist() for b in loader] == [[0, 9], [5]]
 
@@ -286,6 +289,7 @@ def test_random_split_refuses_lengths_pytorch_refuses():
         (lambda d: d.DataLoader(range(4), batch_size=None, drop_last=True), "batch_size=None"),
         (lambda d: d.DataLoader(range(4), num_workers=-1), "non-negative"),
         (lambda d: d.DataLoader(range(4), prefetch_factor=2), "prefetch_factor"),
+        (lambda d: d.DataLoader(range(4), persistent_workers=True), "persistent_workers"),
         (lambda d: d.BatchSampler(range(4), 0, False), "positive integer"),
         (lambda d: d.RandomSampler([]), "num_samples=0"),
         (lambda d: d.RandomSampler(range(3), replacement=1), "boolean"),
@@ -307,9 +311,12 @@ def test_an_iterable_dataset_takes_no_shuffle_option():
             lib.utils.data.DataLoader(_stream_class(lib)(3), shuffle=True)
 
 
-def test_num_workers_says_what_to_use():
-    with pytest.raises(ArgumentError, match=r"num_workers=2 is not supported.*Use num_workers=0"):
-        data.DataLoader(range(4), num_workers=2)
+def test_worker_processes_are_replaced_by_loading_in_the_main_process():
+    ds = data.TensorDataset(minigrad.arange(10))
+    with pytest.warns(UserWarning, match=r"num_workers=2 runs as num_workers=0"):
+        loader = data.DataLoader(ds, 4, num_workers=2, prefetch_factor=2, persistent_workers=True)
+    assert [b.tolist() for (b,) in loader] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert data.get_worker_info() is None
 
 
 def test_generator_seeds_states_and_factories():

@@ -7,10 +7,13 @@ with ``sampler`` a ``RandomSampler`` when ``shuffle`` else a ``SequentialSampler
 ``batch_size=None`` there is no batching: each sample goes through ``collate_fn`` (by default
 ``default_convert``) alone.
 
-minigrad loads every batch in the main process: ``num_workers`` must be 0.
+minigrad loads every batch in the main process: ``num_workers > 0`` is accepted, with a
+warning, and gives the batches PyTorch's workers would (in the same order).
 """
 
 from __future__ import annotations
+
+import warnings
 
 from ...errors import ArgumentError
 from .collate import default_collate, default_convert
@@ -20,7 +23,7 @@ from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 def get_worker_info():
     """Information about the current loading worker: always ``None``, since minigrad loads in
-    the main process (as PyTorch's does there)."""
+    the main process (where PyTorch's returns ``None`` too)."""
     return None
 
 
@@ -128,27 +131,26 @@ class DataLoader:
 
 
 def _check_workers(num_workers, timeout, prefetch_factor, persistent_workers) -> None:
-    """minigrad has no worker processes: refuse the options that need them, saying what to do."""
-    if not isinstance(num_workers, int) or num_workers < 0:
+    """Refuse the worker options PyTorch refuses; for ``num_workers > 0``, say (once per
+    loader) that minigrad loads in the main process instead."""
+    if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
         raise ArgumentError(
             f"DataLoader: num_workers option should be non-negative; use num_workers=0 to "
             f"disable multiprocessing (got {num_workers!r})"
         )
-    if num_workers > 0:
-        raise ArgumentError(
-            f"DataLoader: num_workers={num_workers} is not supported: minigrad loads every batch "
-            f"in the main process. Use num_workers=0 (the default); if reading samples is slow, "
-            f"load the data into tensors once (TensorDataset) and batch from memory."
-        )
     if timeout < 0:
         raise ArgumentError("DataLoader: timeout option should be non-negative")
-    if prefetch_factor is not None:
+    if num_workers == 0 and prefetch_factor is not None:
         raise ArgumentError(
-            "DataLoader: prefetch_factor option could only be specified in multiprocessing; "
-            "minigrad loads in the main process, so leave it unset"
+            "DataLoader: prefetch_factor option could only be specified in multiprocessing. "
+            "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None."
         )
-    if persistent_workers:
-        raise ArgumentError(
-            "DataLoader: persistent_workers option needs num_workers > 0; minigrad loads in the "
-            "main process, so leave it False"
+    if num_workers == 0 and persistent_workers:
+        raise ArgumentError("DataLoader: persistent_workers option needs num_workers > 0")
+    if num_workers > 0:
+        warnings.warn(
+            f"DataLoader: minigrad loads every batch in the main process, so num_workers="
+            f"{num_workers} runs as num_workers=0: the same batches in the same order, without "
+            f"worker processes (worker_init_fn is not called; get_worker_info() returns None).",
+            stacklevel=3,
         )

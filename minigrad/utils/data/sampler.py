@@ -78,8 +78,9 @@ class RandomSampler(Sampler):
         n, total = len(self.data_source), self.num_samples
         generator = _pass_generator(self.generator)
         if self.replacement:
-            for size in [_CHUNK] * (total // _CHUNK) + [total % _CHUNK]:
-                yield from creation.randint(0, n, (size,), generator=generator).tolist()
+            for _ in range(total // _CHUNK):
+                yield from creation.randint(0, n, (_CHUNK,), generator=generator).tolist()
+            yield from creation.randint(0, n, (total % _CHUNK,), generator=generator).tolist()
             return
         for _ in range(total // n):
             yield from creation.randperm(n, generator=generator).tolist()
