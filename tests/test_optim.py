@@ -21,6 +21,9 @@ CONFIGS = [
     ("Adam", dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1, amsgrad=True)),
     ("AdamW", dict(lr=0.01)),
     ("AdamW", dict(lr=0.02, weight_decay=0.5, amsgrad=True, eps=1e-6)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, momentum=0.8, centered=True, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.005, momentum=0.5, eps=1e-6)),
 ]
 
 
