@@ -11,6 +11,7 @@ import minigrad
 from minigrad import nn, optim
 from minigrad.errors import ArgumentError
 from minigrad.optim import lr_scheduler
+from tools.pytorch_coverage import plain_sgd_class
 
 CONFIGS = [
     ("SGD", dict(lr=0.1)),
@@ -326,32 +327,14 @@ def test_scheduler_state_dict_resumes():
     assert rates(second, 5) == rates(first, 5)
 
 
-def _plain_sgd_class(lib):
-    """The "write your own optimizer" pattern of PyTorch tutorials: a subclass that only
-    overrides ``step``, updating each parameter in place under ``no_grad``."""
-
-    class PlainSGD(lib.optim.Optimizer):
-        def __init__(self, params, lr):
-            super().__init__(params, dict(lr=lr))
-
-        @lib.no_grad()
-        def step(self, closure=None):
-            for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is not None:
-                        p.add_(p.grad, alpha=-group["lr"])
-
-    return PlainSGD
-
-
 def test_a_subclass_that_only_overrides_step_works_like_pytorchs():
     torch = import_torch()
     w0, b0 = initial_weights()
     xs = inputs(5)
     ours = minigrad_params(w0, b0)
     ref = [torch.tensor(w0, requires_grad=True), torch.tensor(b0, requires_grad=True)]
-    train(minigrad, lambda p: _plain_sgd_class(minigrad)(p, lr=0.1), ours, xs)
-    train(torch, lambda p: _plain_sgd_class(torch)(p, lr=0.1), ref, xs)
+    train(minigrad, lambda p: plain_sgd_class(minigrad)(p, lr=0.1), ours, xs)
+    train(torch, lambda p: plain_sgd_class(torch)(p, lr=0.1), ref, xs)
     for p, q in zip(ours, ref):
         assert np.allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-12, atol=1e-12)
     assert not np.allclose(ours[0].detach().numpy(), w0)  # the weights did move
