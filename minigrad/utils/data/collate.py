@@ -13,7 +13,8 @@
                              position collated: [(x0, y0), (x1, y1)] -> [X, Y]
 
 minigrad stores integers as int64 and floats as float32 or float64, so NumPy arrays of other
-integer types (uint8 images, int32 labels) become int64 tensors, where PyTorch keeps the type.
+types become the nearest of those (uint8 images and int32 labels int64, float16 float32), where
+PyTorch keeps the type.
 """
 
 from __future__ import annotations
