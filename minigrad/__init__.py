@@ -6,7 +6,7 @@ x = torch.randn(3, 4, requires_grad=True)
 x.grad
 """
 
-from . import autograd, cuda, dtypes, nn, optim
+from . import autograd, cuda, dtypes, nn, optim, utils
 from .autograd import (
     enable_grad,
     inference_mode,
@@ -86,6 +86,7 @@ from .errors import (
 )
 from .functions import *  # noqa: F403  (torch.exp, torch.matmul, torch.softmax, ...)
 from .functions import __all__ as _function_names
+from .generator import Generator
 from .serialization import load, save
 from .tensor import Tensor, cat, stack, where
 
