@@ -24,8 +24,8 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
 
 
 def from_numpy(array) -> Tensor:
-    """A CPU tensor sharing memory with the NumPy array (int and float types of other widths
-    are converted to int64 / float32 / float64, which copies)."""
+    """A CPU tensor sharing memory with the NumPy array (NumPy types PyTorch lacks, such as
+    uint16, are converted to int64, which copies)."""
     target = dtypes.from_numpy(array.dtype)
     return Tensor._make(CPU.backend.asarray(array, target.np), CPU)
 

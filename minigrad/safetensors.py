@@ -16,9 +16,8 @@ the whole memory, and records each dropped name in the metadata (``{dropped: kep
 ``load_model`` knows the model ties them and fills both. These are safetensors.torch's rules,
 so a file saved from either library loads into the same model class in the other.
 
-dtypes: minigrad stores float32, float64, int64 and bool, which round-trip exactly. Files from
-elsewhere holding float16 load as float32 and narrower integers as int64; bfloat16 (which NumPy
-cannot hold) is refused with an error naming the tensors.
+dtypes: float32, float64, float16, int64, int32, int16, int8, uint8 and bool round-trip
+exactly; bfloat16 (which NumPy cannot hold) is refused with an error naming the tensors.
 """
 
 from __future__ import annotations
@@ -124,7 +123,7 @@ def load(data: bytes) -> dict:
     except safetensors.SafetensorError as exc:
         raise CheckpointError(f"load: not safetensors data, or corrupt ({exc})") from None
     except TypeError as exc:  # NumPy cannot hold the dtype (bfloat16, float8)
-        raise DTypeError(f"load: {exc}; minigrad stores float32, float64, int64 and bool") from None
+        raise DTypeError(f"load: {exc}; minigrad stores float16/32/64, int8/16/32/64, uint8 and bool") from None
     return _tensors(arrays, "cpu")
 
 
@@ -133,7 +132,7 @@ def _refuse_unsupported(dtypes: dict, filename: str) -> None:
     if bad:
         raise DTypeError(
             f"{filename}: tensors {sorted(bad)} are stored as {sorted(set(bad.values()))}, which "
-            f"minigrad cannot hold (it stores float32, float64, int64 and bool); convert them "
+            f"minigrad cannot hold (it stores float16/32/64, int8/16/32/64, uint8 and bool); convert them "
             f"before saving, e.g. in PyTorch: {{k: v.float() for k, v in state_dict.items()}}"
         )
 

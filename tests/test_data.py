@@ -80,10 +80,15 @@ def test_default_collate_stacks_tensors_and_default_convert_keeps_structure():
     )
 
 
-def test_integer_arrays_of_other_widths_become_int64():
-    """The documented difference: minigrad has one integer dtype, so int32/uint8 widen."""
-    batch = data.default_collate([np.ones(2, np.uint8), np.zeros(2, np.uint8)])
-    assert batch.dtype is minigrad.int64 and batch.tolist() == [[1, 1], [0, 0]]
+@pytest.mark.torch
+def test_arrays_keep_their_dtype_as_in_pytorch():
+    torch = import_torch()
+    for np_dtype in (np.uint8, np.int32, np.float16):
+        samples = [np.ones(2, np_dtype), np.zeros(2, np_dtype)]
+        batch = data.default_collate(samples)
+        want = torch.utils.data.default_collate(samples)
+        assert str(batch.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+        assert batch.tolist() == want.tolist()
 
 
 @pytest.mark.parametrize(

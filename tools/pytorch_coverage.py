@@ -699,7 +699,13 @@ def _names() -> list[Name]:
         Name("Tensor.type (a mask as uint8)", "T", _subsequent_mask),
         Name("torch.device", "EC", lambda t: str(t.device("cpu"))),
         Name("torch.no_grad", "ECALMNGT", _no_grad),
-        Name("torch.inference_mode", "M", _inference_mode),
+        Name(
+            "torch.inference_mode",
+            "M",
+            _inference_mode,
+            difference="works as no_grad: tensors made inside are ordinary tensors that do not "
+            "require grad (PyTorch marks them as inference tensors, refused later by autograd)",
+        ),
         Name(
             "torch.save",
             "MNT",
@@ -747,7 +753,14 @@ def _names() -> list[Name]:
         Name("Function.setup_context", "X", lambda t: _custom_functions(t, "setup_context")),
         Name("torch.autograd.gradcheck", "X", lambda t: _custom_functions(t, "gradcheck")),
         Name("torch.autograd.gradgradcheck", "X", lambda t: _custom_functions(t, "gradgradcheck")),
-        Name("__torch_function__ (tensor-like types)", "X", tensor_subclass),
+        Name(
+            "__torch_function__ (tensor-like types)",
+            "X",
+            tensor_subclass,
+            difference="the module functions (minigrad.mean(obj), ...) dispatch to a non-tensor "
+            "first argument's __torch_function__; Tensor subclasses and other argument positions "
+            "do not",
+        ),
         # -- Tensor ---------------------------------------------------------------------------
         Name("Tensor.pow", "EC", lambda t: grads(t, lambda x: x.pow(2).sum(), V)),
         Name("Tensor.sum", "ECO", lambda t: grads(t, lambda x: x.sum(0), A)),
@@ -815,7 +828,12 @@ def _names() -> list[Name]:
             lambda t: t.tensor(A).to("cpu", non_blocking=True),
         ),
         Name("Tensor.float", "T", lambda t: t.tensor([1, 2]).float()),
-        Name("Tensor.type (dtype)", "OT", lambda t: t.tensor([True, False]).type(t.float)),
+        Name(
+            "Tensor.type (dtype)",
+            "OT",
+            lambda t: t.tensor([True, False]).type(t.float),
+            difference="with no argument it names minigrad's type ('minigrad.FloatTensor')",
+        ),
         Name("Tensor.type_as", "T", _greedy_decode_step),
         Name("Tensor.data", "TX", lambda t: t.tensor(V, requires_grad=True).data.requires_grad),
         Name("Tensor.fill_", "T", lambda t: t.zeros(2, 2).fill_(0.25)),

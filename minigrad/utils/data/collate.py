@@ -12,9 +12,8 @@
     tuples, lists            a list (a list-like of the sample's type for lists) of each
                              position collated: [(x0, y0), (x1, y1)] -> [X, Y]
 
-minigrad stores integers as int64 and floats as float32 or float64, so NumPy arrays of other
-types become the nearest of those (uint8 images and int32 labels int64, float16 float32), where
-PyTorch keeps the type.
+NumPy arrays keep their dtype (uint8 images stay uint8, as in PyTorch); NumPy types PyTorch
+lacks (uint16, uint32, uint64) become int64.
 """
 
 from __future__ import annotations
