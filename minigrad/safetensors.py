@@ -123,7 +123,9 @@ def load(data: bytes) -> dict:
     except safetensors.SafetensorError as exc:
         raise CheckpointError(f"load: not safetensors data, or corrupt ({exc})") from None
     except TypeError as exc:  # NumPy cannot hold the dtype (bfloat16, float8)
-        raise DTypeError(f"load: {exc}; minigrad stores float16/32/64, int8/16/32/64, uint8 and bool") from None
+        raise DTypeError(
+            f"load: {exc}; minigrad stores float16/32/64, int8/16/32/64, uint8 and bool"
+        ) from None
     return _tensors(arrays, "cpu")
 
 
