@@ -461,6 +461,45 @@ def test_mark_dirty_on_a_leaf_that_requires_grad_is_refused():
         AddOne.apply(minigrad.tensor(V, requires_grad=True))
 
 
+@pytest.mark.torch
+def test_vjp_stands_for_backward_and_keywords_pass_through():
+    torch = import_torch()
+
+    def program(lib):
+        class Scale(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, factor=1.0):
+                ctx.factor = factor
+                return x * factor
+
+            @staticmethod
+            def vjp(ctx, grad):
+                return grad * ctx.factor, None  # factor counts as an input
+
+        x = lib.tensor(V, requires_grad=True)
+        Scale.apply(x, factor=3.0).sum().backward()
+        return x.grad.numpy()
+
+    np.testing.assert_array_equal(program(minigrad), program(torch))
+
+
+def test_an_input_returned_as_is_comes_back_as_a_new_tensor():
+    class Identity(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    x = minigrad.tensor(V, requires_grad=True)
+    y = Identity.apply(x)
+    assert y is not x and x.grad_fn is None and y.grad_fn.name == "IdentityBackward"
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(5, 2.0))
+
+
 def test_no_input_requires_grad_records_nothing():
     P3 = legendre_class(minigrad).apply
     y = P3(minigrad.tensor(V))

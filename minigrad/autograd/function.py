@@ -30,6 +30,7 @@ return several outputs. The engine sends a node with several outputs one gradien
 from __future__ import annotations
 
 import functools
+import inspect
 import traceback
 
 from ..errors import AutogradError, DeviceError
@@ -232,6 +233,8 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run ``forward`` without recording; if an input requires grad, make the outputs this
         Function's node, whose backward is the Function's ``backward``."""
+        if kwargs:  # keyword arguments count as inputs in their positions, as in PyTorch
+            args, kwargs = _bind(cls, args, kwargs)
         inputs = tuple(a for a in args if isinstance(a, TensorBase))
         if not inputs:
             return cls._forward(None, args, kwargs)
@@ -261,7 +264,16 @@ class Function:
             return result
 
 
-def _record(ctx: FunctionCtx, edges, result) -> None:
+def _bind(cls, args, kwargs) -> tuple:
+    """``forward``'s arguments in their positions (defaults filled in before a keyword given),
+    and the keyword-only ones."""
+    ctx_form = cls.setup_context is Function.setup_context
+    bound = inspect.signature(cls.forward).bind(*((None,) if ctx_form else ()), *args, **kwargs)
+    bound.apply_defaults()
+    return bound.args[1:] if ctx_form else bound.args, bound.kwargs
+
+
+def _record(ctx: FunctionCtx, edges, result):
     """Make the differentiable outputs of ``result`` outputs of ``ctx`` in the graph."""
     outputs = list(result) if isinstance(result, tuple) else [result]
     tensors = [o for o in outputs if isinstance(o, TensorBase)]
@@ -299,9 +311,8 @@ def _record(ctx: FunctionCtx, edges, result) -> None:
     ctx.out_version = None
     ctx.scope = STATE.scope
     ctx.trace = traceback.extract_stack()[:-2] if STATE.anomaly else None
-    if isinstance(result, tuple):  # inputs returned as is were replaced by new tensors
-        result = tuple(outputs)
-    return result
+    # inputs returned as is were replaced by new tensors
+    return tuple(outputs) if isinstance(result, tuple) else outputs[0]
 
 
 def once_differentiable(backward):
