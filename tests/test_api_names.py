@@ -153,3 +153,24 @@ def test_torch_function_protocol_of_tensor_like_types():
 
     assert minigrad.mean(ScalarTensor(5, 2)) == torch.mean(ScalarTensor(5, 2)) == 0.4
     assert calls == ["mean", "mean"]
+
+
+@pytest.mark.torch
+def test_in_place_scatter_and_index_fill_match_pytorch():
+    torch = import_torch()
+    rng = np.random.default_rng(1)
+    base, src = rng.standard_normal((3, 4)), rng.standard_normal((2, 4))
+    index = np.array([[2, 0, 1, 2], [0, 1, 2, 1]])
+
+    def program(lib):
+        x = lib.tensor(base, requires_grad=True)
+        s = lib.tensor(src, requires_grad=True)
+        y = x * 1
+        y.scatter_(0, lib.tensor(index[:1]), s[:1])
+        y.scatter_add_(0, lib.tensor(index), s)
+        y.index_fill_(1, lib.tensor([3]), -1.0)
+        (y * y).sum().backward()
+        return [y.detach().numpy(), x.grad.numpy(), s.grad.numpy()]
+
+    for got, want in zip(program(minigrad), program(torch)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
