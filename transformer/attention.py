@@ -63,7 +63,7 @@ def _attend(query, key, value, mask, dropout) -> tuple[Tensor, Tensor]:
     dead = None  # rows with every key blocked
     if mask is not None:
         blocked = ~mask
-        blocked.name = "blocked keys (~mask)"
+        blocked.name = f"blocked keys: ~({mask.name or 'mask'})"
         scores = scores.masked_fill(blocked, float("-inf"))  # exp(-inf) = 0: no weight at all
         scores.name = "S, masked"
         dead = blocked.all(-1, keepdim=True)
@@ -158,7 +158,8 @@ class MultiHeadAttention(nn.Module):
         v = split_heads(self.v_proj(value), self.n_heads)  # (B, H, S, D)
         q.name, k.name, v.name = "Q (heads split)", "K (heads split)", "V (heads split)"
         if mask is not None and mask.ndim == 3:
-            mask = mask.unsqueeze(1)  # (B, L, S) -> (B, 1, L, S): the same for every head
+            name, mask = mask.name, mask.unsqueeze(1)  # (B, 1, L, S): the same for every head
+            mask.name = name
         if self.fused and not self.store_attention:
             p = self.dropout.p if self.training else 0.0
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)

@@ -8,7 +8,8 @@ whose shape is (batch, heads, queries, keys), so a mask only needs the dimension
     padding_mask(tokens, pad)   (B, 1, 1, S)   one row of keys per sequence, for all queries
     target_mask(tokens, pad)    (B, 1, T, T)   both at once, for a decoder's padded targets
 
-Beware the two conventions in the wild: PyTorch's ``nn.MultiheadAttention`` takes ``attn_mask`` and
+Each mask is named (``tensor.name``), so that graphs drawn with ``minigrad.viz`` say which
+mask a ``masked_fill`` applies. Beware the two conventions in the wild: PyTorch's ``nn.MultiheadAttention`` takes ``attn_mask`` and
 ``key_padding_mask`` where True means the opposite (*not* allowed). Convert with ``~mask``.
 """
 
@@ -48,7 +49,9 @@ def causal_mask(size: int, offset: int = 0, device=None) -> Tensor:
     """
     queries = minigrad.arange(size, device=device).unsqueeze(1) + offset
     keys = minigrad.arange(size + offset, device=device).unsqueeze(0)
-    return keys <= queries
+    mask = keys <= queries
+    mask.name = "causal mask"
+    return mask
 
 
 def padding_mask(tokens: Tensor, pad_id: int) -> Tensor:
@@ -61,7 +64,9 @@ def padding_mask(tokens: Tensor, pad_id: int) -> Tensor:
                   key 0 1 2 3
         any query     1 1 0 0
     """
-    return (tokens != pad_id).unsqueeze(1).unsqueeze(2)
+    mask = (tokens != pad_id).unsqueeze(1).unsqueeze(2)
+    mask.name = "padding mask"
+    return mask
 
 
 def target_mask(tokens: Tensor, pad_id: int) -> Tensor:
@@ -74,9 +79,11 @@ def target_mask(tokens: Tensor, pad_id: int) -> Tensor:
         query 1       1 1 0
         query 2       1 1 0      (a pad query still attends to real keys: no all -inf row)
     """
-    return combine(
+    mask = combine(
         padding_mask(tokens, pad_id), causal_mask(tokens.shape[-1], device=tokens.device)
     )
+    mask.name = "causal and padding mask"
+    return mask
 
 
 def combine(*masks: Tensor | None) -> Tensor | None:

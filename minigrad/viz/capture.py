@@ -236,6 +236,12 @@ class _Builder:
             g = _grad_norm(self.outputs[node])
         return g
 
+    def name_tensor(self, vertex_id: str, name) -> None:
+        """Title an intermediate tensor's vertex with the ``.name`` its tensor was given."""
+        v = self.g.vertices[vertex_id]
+        if name and not v.title:
+            v.title = name
+
     def summary(self, array) -> str | None:
         return _summary(array) if self.show_data and array is not None else None
 
@@ -278,6 +284,7 @@ def _capture_forward(b: _Builder, outputs, nodes) -> None:
         for slot, child in enumerate(node.next_functions):
             if child is not None:  # an op's output (its tensor may be freed: use the op's meta)
                 src, shape = f"t{b.index[child]}", tuple(child.out_meta[0])
+                b.name_tensor(src, _input_name(node, slot, rec))
             else:
                 t = node.inputs[slot]
                 if b.is_scalar_constant(t):
@@ -347,6 +354,13 @@ def _capture_backward(b: _Builder, outputs, nodes) -> None:
             g.edges.append(
                 Edge(f"g{i}", dst, slot if multi else None, dst, shape, [rec.input(slot)])
             )
+
+
+def _input_name(node, slot: int, rec: flow.NodeFlow):
+    """The ``.name`` of ``node``'s input ``slot``: from the tensor while the graph holds it, else
+    as a recorded backward pass saw it (backward frees the inputs that ops computed)."""
+    t = node.inputs[slot]
+    return t.name if t is not None else rec.name(slot)
 
 
 def _leaf_kind(t: Tensor) -> str:
