@@ -49,7 +49,7 @@ def from_digits(d: np.ndarray) -> np.ndarray:
 def main(argv=None) -> dict:
     parser = common.parser("addition", __doc__, steps=2000)
     digits.add_arguments(parser, layers=2, heads=4, width=64, lr=3e-3, batch=64)
-    parser.add_argument("--digits", type=int, default=2, help="digits per number (default 2)")
+    parser.add_argument("--digits", type=int, default=2, help="digits per number")
     args = parser.parse_args(argv)
     return digits.main(puzzle(args.digits), args)
 

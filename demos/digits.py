@@ -46,16 +46,12 @@ class Puzzle:
 def add_arguments(parser, layers: int, heads: int, width: int, lr: float, batch: int) -> None:
     """The model and optimiser flags, with per-demo defaults."""
     p = parser.add_argument_group("model and training")
-    p.add_argument("--layers", type=int, default=layers, help="GPT blocks (default %(default)s)")
-    p.add_argument("--heads", type=int, default=heads, help="attention heads (default %(default)s)")
-    p.add_argument("--width", type=int, default=width, help="n_embd (default %(default)s)")
-    p.add_argument("--lr", type=float, default=lr, help="peak learning rate (default %(default)s)")
-    p.add_argument(
-        "--batch", type=int, default=batch, help="problems per step (default %(default)s)"
-    )
-    p.add_argument(
-        "--test-size", type=int, default=500, help="most held-out problems (default 500)"
-    )
+    p.add_argument("--layers", type=int, default=layers, help="GPT blocks")
+    p.add_argument("--heads", type=int, default=heads, help="attention heads")
+    p.add_argument("--width", type=int, default=width, help="n_embd")
+    p.add_argument("--lr", type=float, default=lr, help="peak learning rate")
+    p.add_argument("--batch", type=int, default=batch, help="problems per step")
+    p.add_argument("--test-size", type=int, default=500, help="most held-out problems")
     p.add_argument("--eval-every", type=int, default=100, help="steps between accuracy checks")
 
 

@@ -34,8 +34,8 @@ def puzzle(length: int = 6, num_digits: int = 3) -> digits.Puzzle:
 def main(argv=None) -> dict:
     parser = common.parser("sort_task", __doc__, steps=1000)
     digits.add_arguments(parser, layers=2, heads=4, width=64, lr=3e-3, batch=64)
-    parser.add_argument("--length", type=int, default=6, help="digits to sort (default 6)")
-    parser.add_argument("--num-digits", type=int, default=3, help="digit range (default 3: 0-2)")
+    parser.add_argument("--length", type=int, default=6, help="digits to sort")
+    parser.add_argument("--num-digits", type=int, default=3, help="digit range")
     args = parser.parse_args(argv)
     return digits.main(puzzle(args.length, args.num_digits), args)
 
