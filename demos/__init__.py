@@ -10,6 +10,9 @@ Each demo is ``python -m demos.<name>`` with ``--help``, ``--steps``, ``--seed``
 - ``attention_study``: where the gradient goes inside attention, step by step.
 - ``graph_gallery``: the computation graphs people ask to see.
 
+``demos.load(run_dir)`` gives back a demo's trained model from its run folder, ready to inspect
+(``demos/trained.py``).
+
 They need the ``demos`` extra (matplotlib, tqdm): ``pip install -e ".[demos]"``.
 
 The demos run NumPy's BLAS on one thread unless the environment says otherwise
@@ -24,3 +27,6 @@ import os
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 del _variable
+
+
+from .trained import load  # noqa: E402  (after the thread settings above)

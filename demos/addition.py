@@ -7,7 +7,9 @@ digit depends only on the digits already known. Of the 10,000 problems, 500 are 
 trained on; the loss counts only the three answer positions; the target is 100% exact match on the
 held-out problems.
 
-Writes loss.png, accuracy.png (training vs held-out during training), checkpoint.pt, metrics.json.
+Writes loss.png, accuracy.png (training vs held-out during training), attention.png (the
+trained GPT's causal self-attention on one held-out problem, masked cells marked), checkpoint.pt,
+metrics.json.
 """
 
 from __future__ import annotations

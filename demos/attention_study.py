@@ -343,7 +343,7 @@ def main(argv=None) -> dict:
         "gradient_path": path_rows,
         "residual_study": table,
         "seed": args.seed,
-        "config": seq2seq.vars_of(args),
+        "config": common.flags(args),
     }
     run.save_metrics(metrics)
     run.report()

@@ -87,6 +87,12 @@ def parser(name: str, doc: str | None, steps: int) -> argparse.ArgumentParser:
     return p
 
 
+def flags(args: argparse.Namespace) -> dict:
+    """The parsed flags as JSON-friendly values (paths as strings), for metrics and checkpoints."""
+    plain = (int, float, str, bool, type(None))
+    return {k: (v if isinstance(v, plain) else str(v)) for k, v in vars(args).items()}
+
+
 def setup(args: argparse.Namespace) -> tuple[Run, np.random.Generator, minigrad.Device]:
     """Seed everything from ``args.seed``, resolve ``args.device``, create ``args.out``.
 
@@ -287,7 +293,7 @@ def plot_heatmaps(
 def mark_masked(ax, masked) -> None:
     """A small cross on every masked cell ((T, S) boolean, True = may not attend)."""
     rows, cols = np.nonzero(np.asarray(masked))
-    ax.scatter(cols, rows, marker="x", s=14, c="#444444", linewidths=0.7)
+    ax.scatter(cols, rows, marker="x", s=14, c="#a0a0a0", linewidths=0.7)
 
 
 def show_map(ax, m: np.ndarray, diverging: bool, title: str, aspect: str = "equal"):

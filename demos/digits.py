@@ -104,6 +104,8 @@ def main(puzzle: Puzzle, args) -> dict:
         right = puzzle.reply(answer_of(puzzle, np.array(prompt)))
         print(f"  wrong: {puzzle.question(prompt)} {puzzle.reply(got)}  (expected {right})")
 
+    varied = test[np.argmax([len(set(p)) for p in test[:50]])]  # many distinct digits to read
+    draw_attention(model, puzzle, varied, run, device)
     steps_axis = np.arange(1, args.steps + 1)
     common.plot_curves(
         run.path("loss.png"), {"train": (steps_axis, losses)}, f"{puzzle.name}: loss"
@@ -116,10 +118,17 @@ def main(puzzle: Puzzle, args) -> dict:
         ylabel="accuracy",
     )
     run.record("accuracy.png", "accuracy on training and held-out problems during training")
+    spec = {
+        "class": "GPT",
+        "task": puzzle.name,
+        "kwargs": vars(config),
+        "decoding": {"prompt_len": puzzle.prompt_len, "answer_len": puzzle.answer_len},
+    }
     common.save_checkpoint(
-        run.path("checkpoint.pt"), model, optimizer, args.steps, config=vars(config)
-    )
-    run.record("checkpoint.pt", "model and optimizer state (minigrad.load)")
+        run.path("checkpoint.pt"), model, optimizer, args.steps, config=common.flags(args),
+        model_spec=spec,
+    )  # fmt: skip
+    run.record("checkpoint.pt", "model and optimizer state, model spec (demos.load)")
     metrics = {
         "task": puzzle.name,
         "held_out_accuracy": held_out,
@@ -136,6 +145,33 @@ def main(puzzle: Puzzle, args) -> dict:
     run.save_metrics(metrics)
     run.report()
     return metrics
+
+
+def draw_attention(model, puzzle: Puzzle, prompt: np.ndarray, run, device) -> None:
+    """The trained GPT's causal self-attention, every layer and head, on one held-out problem:
+    the sequence it reads when it writes the answer (the prompt and all but the answer's last
+    token), with the masked cells (keys after the query) marked."""
+    x, _ = batch(puzzle, prompt[None], device)
+    blocks = [block.attn for block in model.transformer.h]
+    for attn in blocks:
+        attn.store_attention = True
+    model.eval()
+    with minigrad.no_grad():
+        model(x)
+    weights = np.stack([attn.attention.numpy()[0] for attn in blocks])  # (layers, H, T, T)
+    for attn in blocks:
+        attn.store_attention, attn.attention = False, None
+    labels = [str(t) for t in x[0].tolist()]
+    n = puzzle.prompt_len
+    labels = [f"{t}" if i < n else f"{t}'" for i, t in enumerate(labels)]
+    question = f"{puzzle.question(prompt.tolist())} {puzzle.reply(answer_of(puzzle, prompt))}"
+    common.plot_heatmaps(
+        run.path("attention.png"), weights, f"{puzzle.name}: causal self-attention on {question!r}",
+        x_ticks=labels, y_ticks=labels, masked=~np.tril(np.ones(weights.shape[-2:], dtype=bool)),
+        note=f"causal: position i reads positions 0..i only; the first {n} tokens are the prompt, "
+        "the primed ones the answer so far (each row predicts the next token)",
+    )  # fmt: skip
+    run.record("attention.png", "causal self-attention, every layer and head, one problem")
 
 
 def answer_of(puzzle: Puzzle, prompt: np.ndarray) -> list:

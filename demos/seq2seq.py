@@ -77,7 +77,7 @@ def main(task: str, argv=None, doc: str | None = None, steps: int = 600) -> dict
     common.note_missing_dot()
     make_batch = TASKS[task]
 
-    spec = model_spec(args)
+    spec = model_spec(args, task)
     model = Transformer(**spec["kwargs"]).to(device)
     init_attention_like_pytorch(model)
     optimizer = Adam(model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9)
@@ -155,7 +155,7 @@ def main(task: str, argv=None, doc: str | None = None, steps: int = 600) -> dict
         "decoder layer 0's masked self-attention op by op, coloured by the gradient of the loss",
     )  # fmt: skip
 
-    config = vars_of(args)
+    config = common.flags(args)
     common.save_checkpoint(
         run.path("checkpoint.pt"), model, optimizer, args.steps, config=config, model_spec=spec
     )
@@ -182,7 +182,7 @@ def main(task: str, argv=None, doc: str | None = None, steps: int = 600) -> dict
     return metrics
 
 
-def model_spec(args) -> dict:
+def model_spec(args, task: str) -> dict:
     """How to rebuild the model (``Transformer(**spec["kwargs"])``) and decode with it; saved
     in the checkpoint so that ``demos.load`` needs nothing else."""
     kwargs = dict(
@@ -191,7 +191,7 @@ def model_spec(args) -> dict:
         max_len=args.length,
     )  # fmt: skip
     decoding = {"start_id": data.START_ID, "max_len": args.length, "pad_id": data.PAD_ID}
-    return {"class": "Transformer", "kwargs": kwargs, "decoding": decoding}
+    return {"class": "Transformer", "task": task, "kwargs": kwargs, "decoding": decoding}
 
 
 def init_attention_like_pytorch(model) -> None:
@@ -243,12 +243,6 @@ def smoothing_floor(eps: float, vocab: int) -> float:
     probs[0] += 1.0 - eps
     probs = probs[probs > 0]
     return float(-(probs * np.log(probs)).sum())
-
-
-def vars_of(args) -> dict:
-    """The parsed flags as JSON-friendly values (paths as strings)."""
-    plain = (int, float, str, bool)
-    return {k: (v if isinstance(v, plain) else str(v)) for k, v in vars(args).items()}
 
 
 def unseen(batch, held_out: set) -> tuple:

@@ -6,7 +6,9 @@ There are 3^6 = 729 possible prompts; a quarter is held out and never trained on
 only the six answer positions. A small GPT (pre-LN, as nanoGPT) reaches 100% exact match on the
 held-out prompts in a minute or two on two CPU cores.
 
-Writes loss.png, accuracy.png (training vs held-out during training), checkpoint.pt, metrics.json.
+Writes loss.png, accuracy.png (training vs held-out during training), attention.png (the
+trained GPT's causal self-attention on one held-out problem, masked cells marked), checkpoint.pt,
+metrics.json.
 """
 
 from __future__ import annotations

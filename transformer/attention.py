@@ -251,6 +251,10 @@ class CausalSelfAttention(nn.Module):
     With ``cache`` (a ``KVCache``), the new tokens' keys and values are appended to the cache and
     the T new queries attend to all cached keys up to their own position (``causal_mask`` with an
     offset), so feeding a sequence in pieces gives the outputs of feeding it whole.
+
+    ``store_attention = True`` takes the op-by-op path of ``attention`` and keeps the causal
+    weights (B, H, T, S) of the last call in ``self.attention`` (retaining their gradient), as
+    ``MultiHeadAttention`` does.
     """
 
     def __init__(self, n_embd: int, n_head: int, dropout: float = 0.0, bias: bool = True):
@@ -264,6 +268,8 @@ class CausalSelfAttention(nn.Module):
         self.c_proj = nn.Linear(n_embd, n_embd, bias=bias)
         self.attn_dropout_p = dropout
         self.resid_dropout = nn.Dropout(dropout)
+        self.store_attention = False
+        self.attention: Tensor | None = None
 
     def forward(self, x: Tensor, cache: KVCache | None = None) -> Tensor:
         if x.ndim != 3 or x.shape[-1] != self.n_embd:
@@ -277,7 +283,13 @@ class CausalSelfAttention(nn.Module):
             k, v = cache.update(k, v)  # (B, H, S, D): cached keys then the new ones
         T, S = q.shape[2], k.shape[2]
         p = self.attn_dropout_p if self.training else 0.0
-        if S == T:
+        if self.store_attention:
+            dropout = (lambda w: F.dropout(w, p)) if p > 0.0 else None
+            mask = causal_mask(T, offset=S - T, device=x.device)
+            y, weights = _attend(q, k, v, mask, dropout)
+            weights.retain_grad()
+            self.attention = weights
+        elif S == T:
             y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
         else:
             mask = causal_mask(T, offset=S - T, device=x.device)
