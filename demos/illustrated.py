@@ -17,7 +17,8 @@ first if that run is missing), runs one sequence through it and draws what each 
                            output F(x), the residual sum x + F(x), and LayerNorm of it
   decoding_step.png        one step of greedy decoding: the decoder's last state, the logits over
                            the vocabulary and their softmax
-  lesson.json              the numbers these pictures show (the docs quote them from here)
+  lesson.json              the numbers these pictures show (the docs quote them from here), and
+                           how far apart two equal tokens' cross-attention values are
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def main(argv=None) -> dict:
     numbers["qkv"], numbers["multihead"], numbers["layer_norm"] = layer_pictures(run, model, src)
     numbers["scaling"] = scaling_experiment(run, rng, model)
     numbers["decoding"] = decoding_step(run, model, src, tgt, t=4)
+    numbers["equal_tokens"] = equal_tokens(model, src)
     path = run.path("lesson.json")
     path.write_text(json.dumps(numbers, indent=2, sort_keys=True) + "\n")
     run.record(path, "the numbers the pictures show")
@@ -295,6 +297,34 @@ def layer_norm_picture(run, norm, seen, labels, position: int = 3) -> dict:
     common.save_figure(fig, run.path("layer_norm.png"))
     run.record("layer_norm.png", "residual sum and layer norm of one position")
     return {"position": position, **stats}
+
+
+def equal_tokens(model, src) -> dict | None:
+    """How different two equal tokens' cross-attention values are, against their inputs.
+
+    dP = dO V^T sees a key only through its value vector. In cross-attention the values are
+    W_V times the encoder's output, which has mixed the whole sequence in; the encoder's input is
+    only the token's embedding plus its positional encoding. Relative differences
+    ||a - b|| / ||a|| of both, for the first two equal symbols of ``src`` (None if all differ).
+    """
+    tokens = src[0].tolist()
+    pairs = [(i, j) for j in range(2, len(tokens)) for i in range(1, j) if tokens[i] == tokens[j]]
+    if not pairs:
+        return None
+    i, j = pairs[0]
+    with minigrad.no_grad():
+        embedded = model.positional(model.src_embed(src))[0].numpy()
+        values = model.decoder.layers[0].cross_attn.v_proj(model.encode(src))[0].numpy()
+
+    def relative(m):
+        return round(float(np.linalg.norm(m[i] - m[j]) / np.linalg.norm(m[i])), 3)
+
+    return {
+        "symbol": seq2seq.token_labels(src[0])[i],
+        "positions": [i, j],
+        "embedding_plus_pe": relative(embedded),
+        "cross_attention_values": relative(values),
+    }
 
 
 # --------------------------------------------------------------------------- sqrt(d_k)

@@ -41,14 +41,15 @@ SMOKE = {
     ),
     "graph_gallery": ("", []),
 }  # fmt: skip
-DEMOS = ["reverse_task", *SMOKE]
+DEMOS = ["reverse_task", "illustrated", *SMOKE]
 
 
 def run_demo(name: str, flags: str, out, steps: int = 3, seed: int = 0) -> dict:
     module = importlib.import_module(f"demos.{name}")
     argv = f"--steps {steps} --seed {seed} --out {out} {flags}".split()
     metrics = module.main(argv)
-    assert json.loads((out / "metrics.json").read_text()) == json.loads(json.dumps(metrics))
+    written = "lesson.json" if name == "illustrated" else "metrics.json"
+    assert json.loads((out / written).read_text()) == json.loads(json.dumps(metrics))
     return metrics
 
 
@@ -166,3 +167,12 @@ def test_reverse_task_learns_on_a_small_budget(tmp_path, capsys):
     assert cross.shape[:2] == (1, 2) and cross.shape[-1] == src.shape[1]
     with pytest.raises(FileNotFoundError, match="run the demo first"):
         demos.load(tmp_path / "nothing here")
+
+    # The lesson's pictures are drawn from that model, and the same run draws the same numbers.
+    first = run_demo("illustrated", f"--run {tmp_path}", tmp_path / "a")
+    again = run_demo("illustrated", f"--run {tmp_path}", tmp_path / "b")
+    assert first == again
+    for f in ("positional_encoding", "qkv", "scaling", "multihead", "layer_norm", "decoding_step"):
+        assert (tmp_path / "a" / f"{f}.png").stat().st_size > 0, f
+    assert first["multihead"]["max_abs_diff_from_module_output"] < 1e-5  # Concat(...) W_O + b
+    assert first["positional"]["largest_spread_over_positions"] < 1e-9  # PE·PE depends on k only
