@@ -202,9 +202,8 @@ def qkv_picture(run, x, arrays, weights, mha, labels) -> dict:
         else:
             ax.imshow(m, cmap="RdBu_r", vmin=-scale, vmax=scale, aspect="auto")
         ax.set_title(f"{title}\n{m.shape[0]} × {m.shape[1]}", fontsize=9)
-        ax.set_yticks(range(len(labels)))
-        ax.set_yticklabels(labels, fontsize=6)
-        ax.set_xticks([])
+        keys = labels if m.shape[1] == len(labels) else None  # S and P: one column per key
+        common.label_axes(ax, keys, labels)
     fig.suptitle(
         "self-attention as matrices: encoder layer 0, head 0 (red positive, blue negative; "
         "one row per token)"
