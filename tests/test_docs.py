@@ -79,6 +79,23 @@ QUOTES = [
 ]  # fmt: skip
 
 
+def study(variant: str, layer: int, what: str = "at input") -> str:
+    """A gradient norm of attention_study's part 3 as the doc writes it: 2.9e-3."""
+    depth = figure("attention_study.json", "config")["depth"]
+    row = figure("attention_study.json", "residual_study", variant)[2 * (depth - 1 - layer) + 1]
+    return f"{row[what]:.1e}".replace("e-0", "e-")
+
+
+QUOTES += [
+    (BACKPROP, lambda: f"same norm, {study('pre-LN', 15)}, at the input of every layer"),
+    (BACKPROP, lambda: f"drifts from {study('post-LN', 15)} at layer 15 to {study('post-LN', 1)} at layer 1"),
+    (BACKPROP, lambda: f"Then it drops to {study('post-LN', 0)} into the embeddings"),
+    (BACKPROP, lambda: f"the norm falls from {study('no residual', 15)} at layer 15 to "
+                       f"{study('no residual', 1, 'via branch')} at layer 1 and "
+                       f"{study('no residual', 0)} into the embeddings"),
+]  # fmt: skip
+
+
 @pytest.mark.parametrize("doc, quote", QUOTES)
 def test_the_docs_quote_the_numbers_the_runs_wrote(doc, quote):
     text = " ".join((ROOT / doc).read_text().split())
