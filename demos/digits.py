@@ -140,7 +140,8 @@ def main(puzzle: Puzzle, args) -> dict:
         "parameters": model.get_num_params(),
         "seed": args.seed,
         "accuracy_during_training": checks,
-        "config": {**vars(config), "lr": args.lr, "batch": args.batch},
+        "config": common.flags(args),
+        "model_spec": spec,
     }
     run.save_metrics(metrics)
     run.report()

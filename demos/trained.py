@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 import minigrad
 from minigrad.errors import CheckpointError
 from transformer import GPT, GPTConfig, Transformer, data
@@ -47,11 +49,25 @@ class Trained:
             return self.model.generate(inputs, decoding["answer_len"], temperature=0.0)
 
     def example(self, seed: int = 0) -> tuple[minigrad.Tensor, minigrad.Tensor]:
-        """One (source, target) pair of an encoder-decoder's task, drawn with ``seed``."""
+        """One problem of the run's task, drawn with ``seed``, as a batch of one: (source,
+        target) of an encoder-decoder, (prompt, answer) of a GPT."""
+        if self.spec["class"] == "GPT":
+            puzzle = self.puzzle()
+            prompt = puzzle.prompts[np.random.default_rng(seed).integers(len(puzzle.prompts))]
+            answer = puzzle.answer(prompt[None])
+            return minigrad.tensor(prompt[None]), minigrad.tensor(answer)
         task = getattr(data, f"{self.spec['task']}_task")
         minigrad.manual_seed(seed)
         decoding, vocab = self.spec["decoding"], self.spec["kwargs"]["src_vocab"]
         return task(1, decoding["max_len"], vocab)
+
+    def puzzle(self):
+        """A GPT demo's family of problems, as its run's flags built it."""
+        from . import addition, sort_task  # these need matplotlib; `import demos` does not
+
+        if self.spec["task"] == "sort":
+            return sort_task.puzzle(self.config["length"], self.config["num_digits"])
+        return addition.puzzle(self.config["digits"])
 
 
 def load(run_dir, device="cpu") -> Trained:
