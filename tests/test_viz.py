@@ -174,6 +174,11 @@ def test_the_transformer_names_what_the_learner_did_not_make():
                  "blocked keys: ~(causal mask)", "P = softmax(S)", "Q (heads split)",
                  "Concat(head_1..head_h)"):  # fmt: skip
         assert name in titles, name
+    g = viz.capture(logits, model=model)
+    tables = [v for v in g.vertices.values() if v.title == "positional encoding PE[0:5]"]
+    assert len(tables) == 2  # the source's and the target's
+    for pe in tables:
+        assert pe.kind == "const" and pe.notes == ["rows of buffer positional.pe"]
 
 
 def test_show_data_summaries():
