@@ -4,7 +4,7 @@ PIP  := .venv/bin/pip
 RUFF := .venv/bin/ruff
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint format demo lesson bench gallery clean distclean
+.PHONY: help test lint format demo lesson bench gallery wheel-check clean distclean
 
 help: ## List targets
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ lesson: .venv/.demos-stamp ## Run the demos behind docs/ and copy their pictures
 
 bench: .venv/.dev-stamp ## Run the benchmarks
 	$(PY) -m bench.run
+
+wheel-check: .venv/.dev-stamp ## Build the wheel, install it into a fresh venv, import every module, train
+	bash .ci/wheel_check
 
 gallery: .venv/.dev-stamp ## Render graph images into docs/img
 	$(PY) -m minigrad.viz --out docs/img
