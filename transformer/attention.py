@@ -116,7 +116,10 @@ class MultiHeadAttention(nn.Module):
     [0:d], [d:2d], [2d:3d] are our q_proj, k_proj, v_proj weights.
 
     ``mask``: boolean, True = may attend, broadcastable to (B, H, L, S); a 3-d (B, L, S) mask is
-    given a heads dimension. Note that PyTorch's ``attn_mask`` uses the opposite convention.
+    given a heads dimension. Note that PyTorch's ``attn_mask`` uses the opposite convention. A
+    query whose keys are all masked outputs 0 and passes no gradient, on both paths; such a mask
+    warns once with its likely cause (``masks.check_mask``). Inputs that are not (batch, length,
+    d_model) raise a ``ShapeError`` naming the expected shape.
 
     ``fused=True`` computes attention with ``F.scaled_dot_product_attention``; ``fused=False`` uses
     the op-by-op ``attention``. ``store_attention=True`` takes the op-by-op path and keeps the
