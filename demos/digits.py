@@ -108,6 +108,8 @@ def main(puzzle: Puzzle, args) -> dict:
         right = puzzle.reply(answer_of(puzzle, np.array(prompt)))
         print(f"  wrong: {puzzle.question(prompt)} {puzzle.reply(got)}  (expected {right})")
 
+    x, y = batch(puzzle, test[:1], device)
+    common.save_explorer(run, model, lambda: model(x, y)[1], tokens=[str(t) for t in x[0].tolist()])
     steps_axis = np.arange(1, args.steps + 1)
     common.plot_curves(
         run.path("loss.png"), {"train": (steps_axis, losses)}, f"{puzzle.name}: loss"
