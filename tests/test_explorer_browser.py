@@ -91,7 +91,7 @@ def test_open_a_module_and_read_a_parameter(opened):
     norm = float(page.locator("#d-grad .stat-norm").inner_text())
     assert norm == pytest.approx(np.linalg.norm(grad), rel=1e-3)
     # a module closes again from its label
-    page.click('#graph g.cluster:has(text:text-matches("^head")) text')
+    page.click('#graph g.cluster:has(text:text-matches("⊟ head ")) text')
     assert page.locator('#graph g.node:has(text:text-is("head.weight"))').count() == 0
     assert errors == []
 

@@ -58,13 +58,24 @@ def label_lines(v: Vertex, g: GraphModel) -> list:
     relative to the module that calls it (``self_attn`` inside ``encoder.layers.0``)."""
     lines = [v.title] if v.title else []
     if v.kind == "module":
-        caller = g.clusters[v.path].qualname if v.path in g.clusters else ""
-        if caller and v.title.startswith(caller + "."):
-            lines = [v.title[len(caller) + 1 :]]
-        lines += v.notes
+        lines = [short_name(g, v.represents)] + v.notes
     elif v.shape is not None:
         lines.append(format_shape(v.shape))
     return lines or [v.kind]
+
+
+def short_name(g: GraphModel, key: tuple) -> str:
+    """A module call's name relative to its caller's (``self_attn`` inside ``encoder.layers.0``)."""
+    c = g.clusters[key]
+    caller = g.clusters[key[:-1]].qualname if key[:-1] in g.clusters else ""
+    if caller and c.qualname.startswith(caller + "."):
+        return c.qualname[len(caller) + 1 :]
+    return c.qualname or c.class_name
+
+
+def cluster_label(g: GraphModel, key: tuple) -> str:
+    """The label of an open module call; the page closes the call when it is clicked."""
+    return f"⊟ {short_name(g, key)} ({g.clusters[key].class_name})"
 
 
 SHAPES = {"op": "ellipse", "module": "box3d"}
@@ -90,9 +101,8 @@ def to_dot(g: GraphModel, ids: dict, lines: dict) -> str:
             text = "\\n".join(_esc(line) for line in lines[vid])
             out.append(f'"{vid}" [label="{text}" shape={SHAPES.get(v.kind, "box")}];')
         for key in children.get(path, []):
-            out.append(
-                f'subgraph "cluster_{ids[key]}" {{ label="{_esc(g.clusters[key].qualname)}";'
-            )
+            label = _esc(cluster_label(g, key))
+            out.append(f'subgraph "cluster_{ids[key]}" {{ label="{label}" labeljust=l;')
             write(key)
             out.append("}")
 

@@ -111,7 +111,8 @@ function drawView(index) {
       stroke: "#b0b0b0" }, g);
     const m = DATA.modules[cid];
     const label = svg("text", { x: x0 + 6, y: y0 + 13, "font-size": 10, fill: "#555" }, g);
-    label.textContent = `${m.name}  (${m.class}) ▾ close`;
+    label.textContent = m.label;
+    svg("title", {}, label).textContent = `close ${m.name}`;
     label.addEventListener("click", (ev) => { ev.stopPropagation(); closeModule(cid); });
   }
   for (const [src, dst, d, grad] of view.edges) {
@@ -193,9 +194,12 @@ function drawCrumbs() {
 }
 
 // Pan and zoom: a transform on the viewport group.
+// Fit the view to the pane, but never so small that labels cannot be read: a bigger graph starts
+// at its top and is panned.
 function fitView(view) {
   const box = graphSvg.getBoundingClientRect();
-  const k = Math.min(1.5, (box.width - 20) / view.w, (box.height - 20) / view.h) || 1;
+  const fit = Math.min((box.width - 20) / view.w, (box.height - 20) / view.h);
+  const k = Math.max(0.6, Math.min(1.3, fit || 1));
   state.zoom = { k, x: (box.width - view.w * k) / 2, y: Math.max(10, (box.height - view.h * k) / 2) };
   applyZoom();
 }
