@@ -129,3 +129,16 @@ def test_attention_heads_and_gradients(opened):
     )
     assert page.locator("#attn-lines line").count() == T * (T + 1) // 2  # the unmasked pairs
     assert errors == []
+
+
+def test_find_reveals_a_hidden_parameter(opened):
+    page, errors, model, *_ = opened
+    page.click('#tabs button[data-tab="graph"]')
+    page.select_option("#depth", "0")  # the whole model as one box
+    page.fill("#find", "attn.c_proj.weight")
+    page.press("#find", "Enter")
+    assert page.locator("#d-title").inner_text().startswith("attn.c_proj.weight")
+    assert page.locator("#graph g.node.selected").count() == 1  # its module was opened
+    weight = model.attn.c_proj.weight.detach().numpy()
+    np.testing.assert_array_equal(first_values(page, "value"), weight.reshape(-1)[:8])
+    assert errors == []

@@ -262,9 +262,33 @@ function nameOf(id) {
 
 function select(id) {
   state.selected = id;
+  reveal(id);
   highlight(id);
   if (DATA.modules[id]) showModule(id);
   else showNode(id);
+}
+
+// Make sure the graph shows vertex `id`: if the current view does not, go to the view of the
+// module it belongs to (or the first view that has it).
+function reveal(id) {
+  const shows = (v) => v.nodes.some((n) => n[0] === id) || v.clusters.some((c) => c[0] === id);
+  if (shows(DATA.views[state.view])) return;
+  const owner = Object.entries(DATA.modules).find(([, m]) => m.name === (DATA.nodes[id] || {}).module);
+  const own = owner ? owner[1].view : -1;
+  const index = own >= 0 && shows(DATA.views[own]) ? own : DATA.views.findIndex(shows);
+  if (index >= 0) drawView(index);
+}
+
+// The search box: the first vertex whose name contains the text (parameters first).
+function find(text) {
+  const q = text.trim().toLowerCase();
+  if (!q) return;
+  const hits = Object.entries(DATA.nodes).filter(([, n]) => (n.title || "").toLowerCase().includes(q));
+  hits.sort((a, b) => (a[1].kind === "param" ? 0 : 1) - (b[1].kind === "param" ? 0 : 1));
+  const module = Object.entries(DATA.modules).find(([, m]) => m.name.toLowerCase() === q);
+  const id = module ? module[0] : hits.length ? hits[0][0] : null;
+  document.getElementById("find").classList.toggle("missing", id === null);
+  if (id !== null) select(id);
 }
 
 function showNode(id) {
@@ -549,6 +573,8 @@ function setupGraphTools() {
   depth.addEventListener("change", () => drawView(Number(depth.value)));
   document.getElementById("by-grad").addEventListener("change", () => drawView(state.view));
   document.getElementById("fit").addEventListener("click", () => fitView(DATA.views[state.view]));
+  const search = document.getElementById("find");
+  search.addEventListener("keydown", (ev) => { if (ev.key === "Enter") find(search.value); });
   if (!SCALE) document.getElementById("by-grad").checked = false;
 }
 
