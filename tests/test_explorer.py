@@ -220,3 +220,20 @@ def test_tokens_of_the_wrong_length_are_named(tiny):
         ArgumentError, match="attn has 4 queries, but the tokens given for it have 2"
     ):
         viz.explore(loss, model=model, tokens=["a", "b"])
+
+
+@needs_dot
+def test_a_graph_without_modules():
+    a = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    a.name = "a"
+    with viz.record_gradients():
+        y = (a.exp() * 2.0).sum()
+        y.backward(retain_graph=True)
+    d = page_data(viz.explore(y))
+    assert d["modules"] == {} and len(d["views"]) == 1 and d["attention"] == []
+    (exp_id,) = [k for k, n in d["nodes"].items() if n.get("op") == "Exp"]
+    assert d["nodes"][exp_id]["forward"] == "y = exp(x)."
+    np.testing.assert_allclose(
+        decoded(d["tensors"][exp_id]["value"]["data"], [3]), np.exp([1, 2, 3]), rtol=1e-6
+    )
+    np.testing.assert_allclose(decoded(d["tensors"][exp_id]["grad"]["data"], [3]), [2, 2, 2])

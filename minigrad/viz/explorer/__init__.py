@@ -100,6 +100,7 @@ def explore(
         cid = ids[key]
         modules[cid] = {
             "name": c.qualname or c.class_name,
+            "short": layout.short_name(g, key),
             "label": layout.cluster_label(g, key),
             "class": c.class_name,
             "params": sum(p.numel() for p in c.module.parameters()),

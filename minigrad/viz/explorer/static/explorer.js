@@ -186,21 +186,23 @@ function drawCrumbs() {
   crumbs.append("open: ");
   chain.forEach((c, i) => {
     if (i) crumbs.append(" › ");
-    const name = DATA.modules[c].name;
-    const a = el("a", { "data-id": c }, name.slice(name.lastIndexOf(".") + 1));
+    const a = el("a", { "data-id": c }, DATA.modules[c].short);
     a.addEventListener("click", () => select(c));
     crumbs.append(a);
   });
 }
 
 // Pan and zoom: a transform on the viewport group.
-// Fit the view to the pane, but never so small that labels cannot be read: a bigger graph starts
-// at its top and is panned.
+// Fit the view (or, in a module's own view, that module) to the pane, but never so small that
+// labels cannot be read: a bigger graph starts at its top and is panned.
 function fitView(view) {
-  const box = graphSvg.getBoundingClientRect();
-  const fit = Math.min((box.width - 20) / view.w, (box.height - 20) / view.h);
+  const pane = graphSvg.getBoundingClientRect();
+  const focus = view.focus && view.clusters.find((c) => c[0] === view.focus);
+  const [x0, y0, x1, y1] = focus ? focus.slice(1) : [0, 0, view.w, view.h];
+  const fit = Math.min((pane.width - 20) / (x1 - x0), (pane.height - 20) / (y1 - y0));
   const k = Math.max(0.6, Math.min(1.3, fit || 1));
-  state.zoom = { k, x: (box.width - view.w * k) / 2, y: Math.max(10, (box.height - view.h * k) / 2) };
+  const top = Math.max(10, (pane.height - (y1 - y0) * k) / 2);
+  state.zoom = { k, x: (pane.width - (x1 - x0) * k) / 2 - x0 * k, y: top - y0 * k };
   applyZoom();
 }
 function applyZoom() {
@@ -269,11 +271,12 @@ function select(id) {
 }
 
 // Make sure the graph shows vertex `id`: if the current view does not, go to the view of the
-// module it belongs to (or the first view that has it).
+// module it belongs to, or that opens it if it is a module (else the first view that has it).
 function reveal(id) {
   const shows = (v) => v.nodes.some((n) => n[0] === id) || v.clusters.some((c) => c[0] === id);
   if (shows(DATA.views[state.view])) return;
-  const owner = Object.entries(DATA.modules).find(([, m]) => m.name === (DATA.nodes[id] || {}).module);
+  const owner = DATA.modules[id] ? [id, DATA.modules[id]]
+    : Object.entries(DATA.modules).find(([, m]) => m.name === DATA.nodes[id].module);
   const own = owner ? owner[1].view : -1;
   const index = own >= 0 && shows(DATA.views[own]) ? own : DATA.views.findIndex(shows);
   if (index >= 0) drawView(index);
@@ -444,7 +447,7 @@ function histogram(box, hist, which) {
 
 // ------------------------------------------------------------------------------------- attention
 
-const attn = { layer: 0, head: 0, grad: false };
+const attn = { layer: 0, head: 0, grad: false, query: 0 };
 
 function setupAttention() {
   const layer = document.getElementById("attn-layer");
@@ -455,7 +458,7 @@ function setupAttention() {
     return;
   }
   DATA.attention.forEach((a, i) => layer.append(el("option", { value: i }, a.name)));
-  layer.addEventListener("change", () => { attn.layer = Number(layer.value); attn.head = 0; drawAttention(); });
+  layer.addEventListener("change", () => { attn.layer = Number(layer.value); attn.head = 0; attn.query = 0; drawAttention(); });
   document.getElementById("attn-grad").addEventListener("change", (ev) => { attn.grad = ev.target.checked; drawAttention(); });
   drawAttention();
 }
@@ -481,19 +484,49 @@ function drawAttention() {
   for (let i = 0; i < size; i++) if (!(masked && masked[i])) scale = Math.max(scale, Math.abs(shown[i]));
   const color = (v) => (attn.grad ? diverging(v, scale) : sequential(v));
   document.getElementById("attn-scale").textContent = attn.grad
-    ? `d loss / d weight: blue negative, red positive, up to |${fmt(scale, 3)}|`
-    : "weight: white 0 … dark blue 1";
+    ? `colour: d loss / d weight, blue negative, red positive, up to |${fmt(scale, 3)}|`
+    : "colour: weight, white 0 … dark blue 1";
   attentionMap(a, shown, masked, color, L, S);
   attentionLines(a, shown, masked, scale, L, S);
+  if (!document.getElementById("attention-pane").hidden) showQuery(a, Math.min(attn.query, L - 1));
   document.getElementById("attn-note").replaceChildren(
     `${a.name}, batch element ${a.sample}: each row is one query's weights over the keys (rows sum to 1). `,
     masked ? "Crossed-out cells are masked: the query may not attend to that key. " : "",
     "Graph vertex: ", ref(a.node, DATA.nodes[a.node].title));
 }
 
+// The details of one query of the current head: its weights over the keys and the gradient of
+// the loss with respect to each, as bars.
+function showQuery(a, q) {
+  attn.query = q;
+  const L = a.queries.length, S = a.keys.length, off = attn.head * L * S + q * S;
+  const w = decode(a.weights).subarray(off, off + S);
+  const g = a.grad ? decode(a.grad).subarray(off, off + S) : null;
+  const m = a.masked ? decode(a.masked).subarray(off, off + S) : null;
+  details.replaceChildren(el("h2", { id: "d-title" }, `query ${q}: ${a.queries[q]}`));
+  details.append(el("p", {}, `${a.name}, head ${attn.head}. Click a cell of the heatmap for another query.`));
+  const top = Math.max(...Array.from(g || [0], Math.abs)) || 1;
+  const table = el("table", { class: "flow", id: "d-query" });
+  table.append(el("tr", {}, el("th", {}, "key"), el("th", {}, "weight"), el("th", {}, "d loss / d weight")));
+  for (let k = 0; k < S; k++) {
+    const masked = m && m[k];
+    const gradBar = g && !masked ? el("span", { class: "bar", style: `width:${Math.round(60 * Math.abs(g[k]) / top)}px;background:${g[k] < 0 ? "#2166ac" : "#b2182b"}` }) : "";
+    table.append(el("tr", {}, el("td", {}, `${k}: ${a.keys[k]}`),
+      el("td", {}, masked ? "masked" : fmt(w[k]), " ", el("span", { class: "bar", style: `width:${Math.round(60 * w[k])}px;background:#08306b` })),
+      el("td", {}, g && !masked ? fmt(g[k]) : "–", " ", gradBar)));
+  }
+  details.append(table);
+  if (g) {
+    details.append(el("p", { class: "muted" }, "A gradient descent step moves each weight against its gradient: " +
+      "blue (negative) weights would grow, red ones shrink. The softmax's backward turns these into the " +
+      "gradient of the scores: dS = P * (dP - rowsum(dP * P))."));
+  }
+  details.append(el("p", {}, "Graph vertex: ", ref(a.node, DATA.nodes[a.node].title)));
+}
+
 function attentionMap(a, shown, masked, color, L, S) {
   const map = document.getElementById("attn-map");
-  const cell = Math.max(8, Math.min(28, Math.floor(420 / Math.max(L, S))));
+  const cell = Math.max(8, Math.min(36, Math.floor(480 / Math.max(L, S))));
   const pad = 8 + 7 * Math.max(...a.queries.map((t) => t.length), ...a.keys.map((t) => t.length));
   map.setAttribute("width", pad + S * cell + 4);
   map.setAttribute("height", pad + L * cell + 4);
@@ -512,6 +545,7 @@ function attentionMap(a, shown, masked, color, L, S) {
         stroke: "#fff", "stroke-width": 0.5, class: "cell", "data-q": q, "data-k": k, "data-v": shown[i],
         "data-masked": m ? 1 : 0 }, map);
       svg("title", {}, r).textContent = `query ${q} (${a.queries[q]}) → key ${k} (${a.keys[k]}): ${m ? "masked" : shown[i]}`;
+      r.addEventListener("click", () => showQuery(a, q));
       if (m) svg("path", { d: `M${x + 2},${y + 2}L${x + cell - 2},${y + cell - 2}M${x + cell - 2},${y + 2}L${x + 2},${y + cell - 2}`,
         stroke: "#bbb", "stroke-width": 1 }, map);
     }
@@ -520,9 +554,9 @@ function attentionMap(a, shown, masked, color, L, S) {
 
 function attentionLines(a, shown, masked, scale, L, S) {
   const box = document.getElementById("attn-lines");
-  const row = 18, width = 280, left = 90, right = width - 90;
+  const row = 18, width = 280, left = 90, right = width - 90, top = 24;
   box.setAttribute("width", width);
-  box.setAttribute("height", Math.max(L, S) * row + 20);
+  box.setAttribute("height", Math.max(L, S) * row + top);
   box.replaceChildren();
   const lines = [];
   for (let q = 0; q < L; q++) {
@@ -530,14 +564,14 @@ function attentionLines(a, shown, masked, scale, L, S) {
       const i = q * S + k;
       if (masked && masked[i]) continue;
       const strength = attn.grad ? (scale > 0 ? Math.abs(shown[i]) / scale : 0) : shown[i];
-      const line = svg("line", { x1: left, y1: 14 + q * row, x2: right, y2: 14 + k * row,
+      const line = svg("line", { x1: left, y1: top + q * row, x2: right, y2: top + k * row,
         stroke: attn.grad ? (shown[i] >= 0 ? "#b2182b" : "#2166ac") : "#08306b",
         "stroke-width": 0.5 + 3 * strength, "stroke-opacity": strength.toFixed(3), "data-q": q, "data-k": k }, box);
       lines.push(line);
     }
   }
   const side = (labels, x, anchor, isQuery) => labels.forEach((t, i) => {
-    const label = svg("text", { x, y: 18 + i * row, "font-size": 11, "text-anchor": anchor }, box);
+    const label = svg("text", { x, y: top + 4 + i * row, "font-size": 11, "text-anchor": anchor }, box);
     label.textContent = t;
     if (isQuery) {
       label.addEventListener("mouseenter", () => lines.forEach((l) => { l.style.display = Number(l.dataset.q) === i ? "" : "none"; }));
@@ -561,6 +595,7 @@ function setupTabs() {
       document.getElementById("attention-pane").hidden = graph;
       document.getElementById("graph-tools").style.visibility = graph ? "visible" : "hidden";
       if (graph) drawView(state.view);
+      else if (DATA.attention.length) drawAttention();
     });
   }
 }
