@@ -128,6 +128,9 @@ def test_attention_heads_and_gradients(opened):
         dp[1, 3, 2], rel=1e-3, abs=1e-6
     )
     assert page.locator("#attn-lines line").count() == T * (T + 1) // 2  # the unmasked pairs
+    cell(3, 2).click()  # the query's weights and gradients in the details panel
+    assert page.locator("#d-title").inner_text() == f"query 3: {TOKENS[3]}"
+    assert page.locator("#d-query tr").count() == T + 1
     assert errors == []
 
 

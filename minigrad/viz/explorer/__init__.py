@@ -123,7 +123,7 @@ def explore(
     content = {
         "title": name,
         "depth": min(depth, layout.deepest_depth(g)),
-        "start": next((i for i, v in enumerate(views) if v["open"] == _open_at(g, ids, depth)), 0),
+        "start": min(depth, layout.deepest_depth(g)),  # the depth views come first
         "nodes": nodes,
         "tensors": tensors,
         "modules": modules,
@@ -142,10 +142,6 @@ def explore(
     if path is not None:
         explorer.save(path)
     return explorer
-
-
-def _open_at(g, ids: dict, depth: int) -> list:
-    return sorted(ids[k] for k in g.clusters if len(k) <= depth)
 
 
 __all__ = ["explore", "Explorer"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import inspect
 import math
+import re
 from fnmatch import fnmatch
 
 import numpy as np
@@ -28,6 +29,8 @@ from .. import flow
 from ..capture import GraphModel, Vertex
 
 HIST_BINS = 24
+GRADIENT_FORMULA = re.compile(r"\bd\w+ = ")  # "dx = ...", "dV = ..." in an op's docstring
+BACKWARD_START = re.compile(r" {3,}(?=d\w+ = )")  # the gap before the first one on a line
 MIN_CAP = 64  # even a page over budget shows this many elements of each array
 
 
@@ -127,18 +130,19 @@ def formulas(fn) -> dict:
     """The forward and backward formulas of an op, from its docstring.
 
     Ops write them as ``"z = a * b.   da = dz * b,  db = dz * a"`` (forward, three spaces,
-    backward) on the first line, or the forward on the first line and the backward in a later
-    paragraph (``dx = ...``). ``doc`` is the whole docstring.
+    backward; the gap before the first ``d... =`` when there are several) on the first line, or the forward on the first line and the backward in the first
+    later paragraph that has a gradient formula (``dx = ...``). ``doc`` is the whole docstring.
     """
     doc = inspect.getdoc(fn) or ""
     lines = doc.splitlines()
-    first = lines[0] if lines else ""
-    if "   " in first.strip():
-        forward, backward = (part.strip() for part in first.strip().split("   ", 1))
+    first = lines[0].strip() if lines else ""
+    split = BACKWARD_START.search(first) or re.search(" {3,}", first)
+    if split:
+        forward, backward = first[: split.start()].strip(), first[split.end() :].strip()
     else:
-        forward = first.strip()
-        rest = [p.strip() for p in "\n".join(lines[1:]).split("\n\n") if p.strip()]
-        backward = next((p for p in rest if p.lstrip().startswith(("d", "With"))), "")
+        forward = first
+        rest = "\n".join(lines[1:]).split("\n\n")
+        backward = next((p for p in rest if GRADIENT_FORMULA.search(p)), "")
     return {"forward": forward, "backward": " ".join(backward.split()), "doc": doc}
 
 
