@@ -134,21 +134,21 @@ function drawNode(root, id, x, y, w, h, byGrad) {
   const g = svg("g", { class: "node", "data-id": id, "data-kind": kind }, root);
   const fill = (byGrad && gradColor(info.grad)) || KIND_FILL[kind] || "#fff";
   const attrs = { fill, stroke: KIND_STROKE[kind] || "#666", class: "shape" };
+  const box3d = kind === "module";
   if (kind === "op") {
     svg("ellipse", { cx: x, cy: y, rx: w / 2, ry: h / 2, ...attrs }, g);
   } else {
-    if (kind === "module") {  // a 3-D box: a shadow behind, offset up and right
+    if (box3d) {  // a 3-D box: a second face behind, up and to the right
       svg("rect", { x: x - w / 2 + 4, y: y - h / 2 - 4, width: w - 4, height: h - 4,
         fill: KIND_FILL.module, stroke: KIND_STROKE.module }, g);
     }
-    svg("rect", { x: x - w / 2, y: y - h / 2 + (kind === "module" ? 0 : 0), width: w - (kind === "module" ? 4 : 0),
-      height: h, rx: kind === "module" ? 0 : 4, ...attrs,
-      "stroke-dasharray": kind === "const" ? "3,2" : "none" }, g);
+    svg("rect", { x: x - w / 2, y: y - h / 2, width: w - (box3d ? 4 : 0), height: h, rx: box3d ? 0 : 4,
+      ...attrs, "stroke-dasharray": kind === "const" ? "3,2" : "none" }, g);
   }
   const lines = info.lines || [info.title || id];
   const dark = byGrad && info.grad > 0 && SCALE.t(info.grad) > 0.55;
   lines.forEach((line, i) => {
-    const t = svg("text", { x: x - (kind === "module" ? 2 : 0), y: y + (i - (lines.length - 1) / 2) * 12 + 3.5,
+    const t = svg("text", { x: x - (box3d ? 2 : 0), y: y + (i - (lines.length - 1) / 2) * 12 + 3.5,
       "text-anchor": "middle", "font-size": 10, "font-weight": i === 0 ? "bold" : "normal",
       fill: dark ? "#fff" : "#222" }, g);
     t.textContent = line;
