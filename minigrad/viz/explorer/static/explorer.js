@@ -453,8 +453,9 @@ function setupAttention() {
   const layer = document.getElementById("attn-layer");
   if (!DATA.attention.length) {
     document.getElementById("attn-note").textContent =
-      "No attention weights in this graph: models using F.scaled_dot_product_attention, or " +
-      "MultiHeadAttention(store_attention=True), show theirs here.";
+      "No attention weights in this graph. Attention computed by F.scaled_dot_product_attention " +
+      "or kept by MultiHeadAttention(store_attention=True) shows here when the forward values " +
+      "are kept: loss.backward(retain_graph=True).";
     return;
   }
   DATA.attention.forEach((a, i) => layer.append(el("option", { value: i }, a.name)));
