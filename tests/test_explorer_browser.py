@@ -82,6 +82,8 @@ def test_opens_without_errors(opened):
 def test_open_a_module_and_read_a_parameter(opened):
     page, errors, model, *_ = opened
     page.click('#graph g.node[data-kind="module"]:has(text:text-is("head"))')
+    assert page.locator("#d-title").inner_text().startswith("head")
+    assert page.locator("#d-params tr").count() == 2  # its weight and bias, by gradient norm
     page.click('#graph g.node:has(text:text-is("head.weight"))')
     assert page.locator("#d-title").inner_text().startswith("head.weight")
     assert page.locator("#d-shape").inner_text() == "[8, 8]"

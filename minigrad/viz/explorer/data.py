@@ -213,8 +213,8 @@ def attention_maps(g: GraphModel, model, names: dict, tokens, sample: int) -> li
             mask, _, weights = node.saved
             weights = to_numpy(weights, node.backend)
             dy = to_numpy(flow.recorded(node).output, node.backend)
-            value = to_numpy(node.inputs[2]._data, node.backend) if dy is not None else None
-            grad = None if dy is None else dy @ np.swapaxes(value, -1, -2)
+            v_t = np.swapaxes(to_numpy(node.inputs[2]._data, node.backend), -1, -2)
+            grad = None if dy is None else dy @ v_t  # dP = dy V^T
             masked = None if mask is None else _masked_cells(to_numpy(mask, node.backend))
             maps.append(_attention_record(name, v.id, weights, grad, masked, tokens, sample))
         elif node in kept:

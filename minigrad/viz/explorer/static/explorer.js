@@ -291,6 +291,7 @@ function find(text) {
   const module = Object.entries(DATA.modules).find(([, m]) => m.name.toLowerCase() === q);
   const id = module ? module[0] : hits.length ? hits[0][0] : null;
   document.getElementById("find").classList.toggle("missing", id === null);
+  if (module) openModule(id);
   if (id !== null) select(id);
 }
 
@@ -309,6 +310,7 @@ function showNode(id) {
     details.append(el("h3", {}, `op: ${n.op}`));
     details.append(el("div", { class: "formula", id: "d-forward" }, "forward:  " + n.forward));
     if (n.backward) details.append(el("div", { class: "formula", id: "d-backward" }, "backward: " + n.backward));
+    details.append(el("details", {}, el("summary", {}, "the op's docstring"), el("pre", {}, n.doc)));
     details.append(flowTable(n.grad, n.inputs, "this op's output", "sent to input"));
   }
   const t = DATA.tensors[id];
@@ -348,6 +350,7 @@ function showModule(cid) {
   const open = el("button", {}, DATA.views[state.view].open.includes(cid) ? "close" : "open in the graph");
   open.addEventListener("click", () => (DATA.views[state.view].open.includes(cid) ? closeModule(cid) : (openModule(cid), select(cid))));
   details.append(open);
+  parameterTable(m);
   if (m.outputs) {
     const out = m.outputs[0];
     details.append(flowTable(out ? out.grad : null, m.inputs.map((i) => ({ ...i, slot: null })), "its output", "reaching input "));
@@ -360,6 +363,22 @@ function showModule(cid) {
       tensorSection("grad", t.grad, DATA.nodes[out.id].shape, out.id, "no gradient recorded");
     }
   }
+}
+
+// The parameters used inside a module, largest gradient first.
+function parameterTable(m) {
+  const inside = (n) => m.depth === 1 || n.module === m.name || n.module.startsWith(m.name + ".");
+  const params = Object.entries(DATA.nodes).filter(([, n]) => n.kind === "param" && inside(n));
+  if (!params.length) return;
+  params.sort((a, b) => (b[1].grad || 0) - (a[1].grad || 0));
+  const top = params[0][1].grad || 1;
+  const table = el("table", { class: "flow", id: "d-params" });
+  for (const [id, n] of params) {
+    const name = m.depth > 1 && n.title.startsWith(m.name + ".") ? n.title.slice(m.name.length + 1) : n.title;
+    table.append(el("tr", {}, el("td", {}, ref(id, name)), el("td", { class: "nowrap" }, shapeText(n.shape)),
+      el("td", {}, fmt(n.grad)), el("td", {}, el("span", { class: "bar", style: `width:${Math.round(80 * (n.grad || 0) / top)}px` }))));
+  }
+  details.append(el("h3", {}, "parameters ", el("small", {}, "‖gradient‖, largest first")), table);
 }
 
 // A tensor's value or gradient: statistics, first elements, a heatmap of a 2-D slice, histogram.
