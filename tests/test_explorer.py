@@ -14,7 +14,7 @@ from explorer_models import TOKENS, H, T, recorded_pass, reference_attention
 
 import minigrad
 import minigrad.viz as viz
-from minigrad import ArgumentError
+from minigrad import ArgumentError, nn
 from minigrad.ops.elementwise import Mul
 from minigrad.ops.nn import Normalize
 from minigrad.viz.explorer import data
@@ -237,3 +237,32 @@ def test_a_graph_without_modules():
         decoded(d["tensors"][exp_id]["value"]["data"], [3]), np.exp([1, 2, 3]), rtol=1e-6
     )
     np.testing.assert_allclose(decoded(d["tensors"][exp_id]["grad"]["data"], [3]), [2, 2, 2])
+
+
+@needs_dot
+def test_an_arrow_between_modules_carrying_two_tensors():
+    class Split(nn.Module):
+        def forward(self, x):
+            return x * 2.0, x.sum(-1)
+
+    class Join(nn.Module):
+        def forward(self, a, b):
+            return a.sum() + b.sum()
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.split, self.join = Split(), Join()
+
+        def forward(self, x):
+            return self.join(*self.split(x))
+
+    model = Model()
+    x = minigrad.ones(2, 3, requires_grad=True)
+    with viz.record_gradients():
+        loss = model(x)
+        loss.backward(retain_graph=True)
+    d = page_data(viz.explore(loss, model=model, depth=1))
+    ids = {m["name"]: cid for cid, m in d["modules"].items()}
+    (edge,) = [e for e in d["views"][1]["edges"] if e[:2] == [ids["split"], ids["join"]]]
+    assert edge[3] == pytest.approx(np.sqrt(6 + 2))  # |ones(2, 3)|^2 + |ones(2)|^2, together

@@ -16,6 +16,7 @@ to SVG path text, so the page only draws.
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 
 from .. import flow
@@ -97,7 +98,7 @@ def to_dot(g: GraphModel, ids: dict, lines: dict) -> str:
 
     def write(path: tuple) -> None:
         for v in members.get(path, []):
-            vid = ids.get(v.represents, v.id)
+            vid = vertex_id(g, ids, v.id)
             text = "\\n".join(_esc(line) for line in lines[vid])
             out.append(f'"{vid}" [label="{text}" shape={SHAPES.get(v.kind, "box")}];')
         for key in children.get(path, []):
@@ -107,15 +108,30 @@ def to_dot(g: GraphModel, ids: dict, lines: dict) -> str:
             out.append("}")
 
     write(())
-    for e in g.edges:
-        out.append(f'"{ids.get(_box(g, e.src), e.src)}" -> "{ids.get(_box(g, e.dst), e.dst)}";')
+    for src, dst in edge_norms(g, ids):
+        out.append(f'"{src}" -> "{dst}";')
     out.append("}")
     return "\n".join(out)
 
 
-def _box(g: GraphModel, vid: str):
-    """The cluster key a module vertex stands for (its stable id's key), else None."""
-    return g.vertices[vid].represents
+def vertex_id(g: GraphModel, ids: dict, vid: str) -> str:
+    """The page's id of a vertex: a collapsed module's is its call's stable id."""
+    return ids.get(g.vertices[vid].represents, vid)
+
+
+def edge_norms(g: GraphModel, ids: dict) -> dict:
+    """One arrow per pair of vertices (page ids) -> the norm of the gradients along it, taken
+    together (several tensors may go from one collapsed module to another); None if unknown."""
+    carried: dict = {}
+    for e in g.edges:
+        pair = (vertex_id(g, ids, e.src), vertex_id(g, ids, e.dst))
+        carried.setdefault(pair, {}).setdefault(e.carries, []).extend(e.grads)
+    out = {}
+    for pair, by_tensor in carried.items():
+        norms = [flow.norm(grads) for grads in by_tensor.values()]
+        known = [n for n in norms if n is not None]
+        out[pair] = math.sqrt(sum(n * n for n in known)) if known else None
+    return out
 
 
 def _esc(text: str) -> str:
@@ -153,14 +169,11 @@ def view_record(layout: dict, g: GraphModel, ids: dict) -> dict:
         w, h = float(obj["width"]) * 72, float(obj["height"]) * 72
         by_gvid[obj["_gvid"]] = obj["name"]
         nodes.append([obj["name"], round(x, 1), round(height - y, 1), round(w, 1), round(h, 1)])
-    grads = {}
-    for e in g.edges:
-        key = (ids.get(_box(g, e.src), e.src), ids.get(_box(g, e.dst), e.dst))
-        grads.setdefault(key, []).extend(e.grads)
+    norms = edge_norms(g, ids)
     edges = []
     for e in layout.get("edges", []):
         src, dst = by_gvid[e["tail"]], by_gvid[e["head"]]
-        edges.append([src, dst, _svg_path(e["pos"], height), flow.norm(grads.get((src, dst), []))])
+        edges.append([src, dst, _svg_path(e["pos"], height), norms[(src, dst)]])
     return {
         "w": round(width),
         "h": round(height),
@@ -209,7 +222,7 @@ def views(g: GraphModel, depth: int) -> tuple[list, dict, dict, dict]:
     for open_keys in specs:
         view = collapse(g, 0, expanded=open_keys)
         for v in view.vertices.values():
-            vid = ids.get(v.represents, v.id)
+            vid = vertex_id(view, ids, v.id)
             if vid not in lines:
                 lines[vid] = label_lines(v, g)
                 if v.kind == "module":
