@@ -52,7 +52,7 @@ def run_demo(name: str, flags: str, out, steps: int = 3, seed: int = 0) -> dict:
 @pytest.mark.parametrize("name", list(SMOKE))
 def test_demo_runs_and_writes_its_outputs(name, tmp_path, capsys):
     flags, files = SMOKE[name]
-    files = files + (EXPLORER if name != "graph_gallery" else [])
+    files = files + EXPLORER
     run_demo(name, flags, tmp_path)
     for f in files:
         assert (tmp_path / f).stat().st_size > 0, f"{name} did not write {f}"
