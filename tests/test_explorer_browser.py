@@ -147,3 +147,15 @@ def test_find_reveals_a_hidden_parameter(opened):
     weight = model.attn.c_proj.weight.detach().numpy()
     np.testing.assert_array_equal(first_values(page, "value"), weight.reshape(-1)[:8])
     assert errors == []
+
+
+def test_play_backward_starts_at_the_output(opened):
+    page, errors, *_ = opened
+    page.click('#tabs button[data-tab="graph"]')
+    page.click("#play")
+    page.wait_for_function("document.getElementById('play-status').textContent.length > 0")
+    assert page.locator("#play-status").inner_text().startswith("backward 1/")
+    assert "output" in page.locator("#play-status").inner_text()  # backward starts at the loss
+    grey = page.locator('#graph g.node .shape[fill="#f2f2f2"]').count()
+    assert grey > 0  # the rest wait their turn
+    assert errors == []

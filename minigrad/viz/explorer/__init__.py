@@ -107,6 +107,10 @@ def explore(
             "parent": ids.get(key[:-1]),
             "depth": len(key),
             "view": own[cid],
+            # backward reaches a module with its last op
+            "order": max(
+                nodes[v.id]["order"] for v in g.vertices.values() if v.path[: len(key)] == key
+            ),
         }
         if cid in boxes:
             view, box = boxes[cid]

@@ -148,13 +148,18 @@ def formulas(fn) -> dict:
 
 def node_records(g: GraphModel, names: dict, cap: int) -> tuple[dict, dict]:
     """Two tables keyed by vertex id: ``nodes`` (what every vertex is, for the drawing and the
-    details panel) and ``tensors`` (value and gradient arrays of the vertices that hold one)."""
+    details panel) and ``tensors`` (value and gradient arrays of the vertices that hold one).
+
+    ``order`` numbers the vertices so that each comes after everything it reads: backward
+    reaches them in decreasing order.
+    """
     incoming: dict = {}
     for e in g.edges:
         incoming.setdefault(e.dst, []).append(e)
     nodes, tensors = {}, {}
-    for v in g.vertices.values():
+    for order, v in enumerate(g.vertices.values()):  # a topological order: inputs first
         rec = {
+            "order": order,
             "kind": v.kind,
             "title": v.title,
             "module": names.get(v.path, ""),

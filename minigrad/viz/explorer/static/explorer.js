@@ -133,7 +133,7 @@ function drawNode(root, id, x, y, w, h, byGrad) {
   const kind = DATA.modules[id] ? "module" : info.kind;
   const g = svg("g", { class: "node", "data-id": id, "data-kind": kind }, root);
   const fill = (byGrad && gradColor(info.grad)) || KIND_FILL[kind] || "#fff";
-  const attrs = { fill, stroke: KIND_STROKE[kind] || "#666", class: "shape" };
+  const attrs = { fill, stroke: KIND_STROKE[kind] || "#666", class: "shape", "data-fill": fill };
   const box3d = kind === "module";
   if (kind === "op") {
     svg("ellipse", { cx: x, cy: y, rx: w / 2, ry: h / 2, ...attrs }, g);
@@ -161,6 +161,28 @@ function drawNode(root, id, x, y, w, h, byGrad) {
     if (kind === "module") openModule(id);
     select(id);
   });
+}
+
+// Replay the backward pass on the current view: vertices light up in the order backward reaches
+// them (the output first, the inputs and parameters last), with the arrows their gradient takes.
+function playBackward() {
+  const index = state.view;
+  const ids = DATA.views[index].nodes.map((n) => n[0]).sort((a, b) => nodeInfo(b).order - nodeInfo(a).order);
+  for (const s of graphSvg.querySelectorAll("g.node .shape")) s.setAttribute("fill", "#f2f2f2");
+  for (const p of graphSvg.querySelectorAll("path[data-dst]")) p.style.opacity = 0.12;
+  const status = document.getElementById("play-status");
+  let k = 0;
+  const timer = setInterval(() => {
+    if (state.view !== index || k === ids.length) {
+      clearInterval(timer);
+      status.textContent = "";
+      return;
+    }
+    const id = ids[k++];
+    for (const s of graphSvg.querySelectorAll(`g.node[data-id="${id}"] .shape`)) s.setAttribute("fill", s.dataset.fill);
+    for (const p of graphSvg.querySelectorAll(`path[data-dst="${id}"]`)) p.style.opacity = 1;
+    status.textContent = `backward ${k}/${ids.length}: ${nameOf(id)}`;
+  }, Math.max(30, Math.min(400, 5000 / ids.length)));
 }
 
 function openModule(cid) {
@@ -628,6 +650,7 @@ function setupGraphTools() {
   depth.addEventListener("change", () => drawView(Number(depth.value)));
   document.getElementById("by-grad").addEventListener("change", () => drawView(state.view));
   document.getElementById("fit").addEventListener("click", () => fitView(DATA.views[state.view]));
+  document.getElementById("play").addEventListener("click", playBackward);
   const search = document.getElementById("find");
   search.addEventListener("keydown", (ev) => { if (ev.key === "Enter") find(search.value); });
   if (!SCALE) document.getElementById("by-grad").checked = false;
