@@ -16,6 +16,8 @@ Open ``explorer.html`` in a browser (it needs no server and no network), or show
   of 2-D slices (a selector picks the other dimensions) and histograms; the op's forward and
   backward formulas (from its docstring); and the gradient's norm beside the norms of the
   gradients the op sent to its inputs, so you see where the gradient shrinks or grows;
+- "play backward" lights the vertices up in the order the backward pass reaches them, and the
+  search box finds a parameter or module by name;
 - an attention view for every attention layer and head: the tokens on both sides, the weights as
   a heatmap and as lines from each query to the keys it reads, a toggle for the gradient of the
   loss with respect to the weights, masked cells crossed out.
