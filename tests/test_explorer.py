@@ -266,3 +266,10 @@ def test_an_arrow_between_modules_carrying_two_tensors():
     ids = {m["name"]: cid for cid, m in d["modules"].items()}
     (edge,) = [e for e in d["views"][1]["edges"] if e[:2] == [ids["split"], ids["join"]]]
     assert edge[3] == pytest.approx(np.sqrt(6 + 2))  # |ones(2, 3)|^2 + |ones(2)|^2, together
+
+
+def test_without_dot_the_error_says_how_to_install_it(tiny, monkeypatch):
+    model, _, _, loss, _ = tiny
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(viz.GraphvizNotFound, match="apt-get install graphviz"):
+        viz.explore(loss, model=model)
