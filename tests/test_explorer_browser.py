@@ -159,3 +159,17 @@ def test_play_backward_starts_at_the_output(opened):
     grey = page.locator('#graph g.node .shape[fill="#f2f2f2"]').count()
     assert grey > 0  # the rest wait their turn
     assert errors == []
+
+
+def test_inline_display_runs_in_its_iframe(browser):
+    """What Jupyter shows (``_repr_html_``): the page in a sandboxed iframe, drawing the graph."""
+    model, _, _, loss = recorded_pass()
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_content(viz.explore(loss, model=model)._repr_html_())
+    frame = page.frame_locator("iframe")
+    frame.locator("#graph g.node").first.wait_for()
+    assert frame.locator("#graph g.node").count() > 3
+    assert errors == []
+    page.close()
