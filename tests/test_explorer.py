@@ -16,7 +16,7 @@ import minigrad
 import minigrad.viz as viz
 from minigrad import ArgumentError, nn
 from minigrad.ops.elementwise import Mul
-from minigrad.ops.nn import Normalize
+from minigrad.ops.fused import Normalize
 from minigrad.viz.explorer import data
 from transformer import MultiHeadAttention
 from transformer.masks import padding_mask

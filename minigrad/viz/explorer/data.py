@@ -23,7 +23,7 @@ import numpy as np
 
 from ...errors import ArgumentError
 from ...nn import Module
-from ...ops.nn import Attention as FusedAttention
+from ...ops.fused import Attention as FusedAttention
 from ...tensor import Tensor
 from .. import flow
 from ..capture import GraphModel, Vertex
@@ -202,9 +202,9 @@ def attention_maps(g: GraphModel, model, names: dict, tokens, sample: int) -> li
     """Every attention map in the graph, for the attention view.
 
     Two kinds are found: fused ``scaled_dot_product_attention`` ops (``P = softmax(Q K^T * scale
-    + mask)``, ``y = P V``), whose weights the op keeps for its backward pass, and the weights a
-    module keeps in ``module.attention`` (``MultiHeadAttention(store_attention=True)``). The
-    gradient of the loss with respect to the weights is ``dP = dy V^T`` for the fused op and the
+    + mask)``, ``y = P V``), whose weights the op saves for its backward pass (kept after it by
+    ``retain_graph=True``), and the weights a module keeps in ``module.attention``
+    (``MultiHeadAttention(store_attention=True)``). The gradient of the loss with respect to the weights is ``dP = dy V^T`` for the fused op and the
     recorded gradient of the weights tensor otherwise.
     """
     maps = []
@@ -214,9 +214,9 @@ def attention_maps(g: GraphModel, model, names: dict, tokens, sample: int) -> li
         if not (v.kind == "op" and node is not None and not isinstance(node, Tensor)):
             continue
         name = names.get(v.path, "") or v.title
-        if node.fn is FusedAttention and node.saved:
-            mask, _, weights = node.saved
-            weights = to_numpy(weights, node.backend)
+        if node.fn is FusedAttention and node.to_save:  # saved (q, k, v, weights), and ctx.mask
+            weights = to_numpy(node.to_save[-1], node.backend)
+            mask = node.mask
             dy = to_numpy(flow.recorded(node).output, node.backend)
             v_t = np.swapaxes(to_numpy(node.inputs[2]._data, node.backend), -1, -2)
             grad = None if dy is None else dy @ v_t  # dP = dy V^T
