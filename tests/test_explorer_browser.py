@@ -173,3 +173,12 @@ def test_inline_display_runs_in_its_iframe(browser):
     assert frame.locator("#graph g.node").count() > 3
     assert errors == []
     page.close()
+
+
+def test_overview_of_every_layer_and_head(opened):
+    page, errors, *_ = opened
+    page.click('#tabs button[data-tab="attention"]')
+    assert page.locator("#attn-overview canvas").count() == H  # one attention layer here
+    page.click('#attn-overview canvas[data-head="0"]')
+    assert page.locator('#attn-heads button[data-head="0"]').get_attribute("class") == "active"
+    assert errors == []

@@ -231,6 +231,9 @@ def attention_maps(g: GraphModel, model, names: dict, tokens, sample: int) -> li
                 grad = to_numpy(kept[node].grad._data, node.backend)
             masked = _masked_upstream(node, weights.shape)
             maps.append(_attention_record(name, v.id, weights, grad, masked, tokens, sample))
+    if isinstance(model, Module):  # in the model's order (encoder before decoder), not the graph's
+        rank = {name: i for i, (name, _) in enumerate(model.named_modules())}
+        maps.sort(key=lambda m: rank.get(m["name"], len(rank)))
     return maps
 
 

@@ -74,17 +74,20 @@ function gradColor(g, lightest = 0) {
 
 // Heatmap colours: diverging blue-white-red around 0 for values and gradients; white to dark
 // blue from 0 to 1 for attention weights.
-function diverging(x, scale) {
+// Each returns [r, g, b]; css() makes the colour text.
+function divergingRGB(x, scale) {
   const t = scale > 0 ? Math.max(-1, Math.min(1, x / scale)) : 0;
   const c = (a, b) => Math.round(a + (b - a) * Math.abs(t));
-  return t >= 0 ? `rgb(${c(255, 178)},${c(255, 24)},${c(255, 43)})`
-                : `rgb(${c(255, 33)},${c(255, 102)},${c(255, 172)})`;
+  return t >= 0 ? [c(255, 178), c(255, 24), c(255, 43)] : [c(255, 33), c(255, 102), c(255, 172)];
 }
-function sequential(x) {
+function sequentialRGB(x) {
   const t = Math.max(0, Math.min(1, x));
   const c = (a, b) => Math.round(a + (b - a) * t);
-  return `rgb(${c(255, 8)},${c(255, 48)},${c(255, 107)})`;
+  return [c(255, 8), c(255, 48), c(255, 107)];
 }
+const css = (rgb) => `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`;
+const diverging = (x, scale) => css(divergingRGB(x, scale));
+const sequential = (x) => css(sequentialRGB(x));
 
 // ------------------------------------------------------------------------------------- graph
 
@@ -505,6 +508,53 @@ function setupAttention() {
   drawAttention();
 }
 
+// One attention map of a head (weights, or gradients), and its masked cells: views into the data.
+function headMaps(a, head, grad) {
+  const size = a.queries.length * a.keys.length, off = head * size;
+  return {
+    shown: decode(grad ? a.grad : a.weights).subarray(off, off + size),
+    masked: a.masked ? decode(a.masked).subarray(off, off + size) : null,
+  };
+}
+
+function largest(shown, masked) {
+  let scale = 0;
+  for (let i = 0; i < shown.length; i++) if (!(masked && masked[i])) scale = Math.max(scale, Math.abs(shown[i]));
+  return scale;
+}
+
+// Every layer and head at a glance, one small picture each (a canvas pixel per cell); click one
+// to look at it closely.
+function drawOverview() {
+  const table = el("table", { id: "attn-overview" });
+  DATA.attention.forEach((a, layer) => {
+    const row = el("tr", {}, el("td", { class: "muted" }, a.name));
+    const grad = attn.grad && a.grad;
+    for (let h = 0; h < a.heads; h++) {
+      const { shown, masked } = headMaps(a, h, grad);
+      const scale = largest(shown, masked);
+      const S = a.keys.length, L = a.queries.length;
+      const canvas = el("canvas", { width: S, height: L, "data-layer": layer, "data-head": h,
+        style: `width:${Math.max(24, Math.min(64, 4 * S))}px`,
+        class: layer === attn.layer && h === attn.head ? "active" : "" });
+      const ctx = canvas.getContext("2d"), image = ctx.createImageData(S, L);
+      for (let i = 0; i < shown.length; i++) {
+        const rgb = masked && masked[i] ? [235, 235, 235] : grad ? divergingRGB(shown[i], scale) : sequentialRGB(shown[i]);
+        image.data.set([...rgb, 255], 4 * i);
+      }
+      ctx.putImageData(image, 0, 0);
+      canvas.addEventListener("click", () => {
+        attn.layer = layer; attn.head = h;
+        document.getElementById("attn-layer").value = String(layer);
+        drawAttention();
+      });
+      row.append(el("td", {}, canvas));
+    }
+    table.append(row);
+  });
+  document.getElementById("attn-overview").replaceWith(table);
+}
+
 function drawAttention() {
   const a = DATA.attention[attn.layer];
   const heads = document.getElementById("attn-heads");
@@ -518,12 +568,10 @@ function drawAttention() {
   toggle.disabled = !a.grad;
   if (!a.grad) attn.grad = false;
   toggle.checked = attn.grad;
-  const L = a.queries.length, S = a.keys.length, size = L * S, off = attn.head * size;
-  const weights = decode(a.weights).subarray(off, off + size);
-  const shown = attn.grad ? decode(a.grad).subarray(off, off + size) : weights;
-  const masked = a.masked ? decode(a.masked).subarray(off, off + size) : null;
-  let scale = 0;
-  for (let i = 0; i < size; i++) if (!(masked && masked[i])) scale = Math.max(scale, Math.abs(shown[i]));
+  const L = a.queries.length, S = a.keys.length;
+  const { shown, masked } = headMaps(a, attn.head, attn.grad);
+  const scale = largest(shown, masked);
+  drawOverview();
   const color = (v) => (attn.grad ? diverging(v, scale) : sequential(v));
   document.getElementById("attn-scale").textContent = attn.grad
     ? `colour: d loss / d weight, blue negative, red positive, up to |${fmt(scale, 3)}|`
