@@ -273,3 +273,12 @@ def test_without_dot_the_error_says_how_to_install_it(tiny, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(viz.GraphvizNotFound, match="apt-get install graphviz"):
         viz.explore(loss, model=model)
+
+
+@needs_dot
+def test_sample_out_of_range_is_named(tiny):
+    model, _, _, loss, _ = tiny
+    with pytest.raises(
+        ArgumentError, match="explore: sample 1 is out of range for attn's batch of 1"
+    ):
+        viz.explore(loss, model=model, sample=1)

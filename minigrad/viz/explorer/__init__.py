@@ -89,6 +89,8 @@ def explore(
     """
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
         raise ArgumentError(f"explore: depth must be a non-negative int, got {depth!r}")
+    if not isinstance(sample, int) or sample < 0:
+        raise ArgumentError(f"explore: sample must be a non-negative int, got {sample!r}")
     if not isinstance(max_elements, int) or max_elements < 1:
         raise ArgumentError(f"explore: max_elements must be a positive int, got {max_elements!r}")
     g = merge_tensors(capture(*outputs, model=model))
@@ -97,32 +99,7 @@ def explore(
     cap = data.element_cap(data.array_sizes(g), max_elements)
     nodes, tensors = data.node_records(g, names, cap)
     views, lines, own, boxes = layout.views(g, depth)
-    modules = {}
-    for key, c in g.clusters.items():
-        cid = ids[key]
-        modules[cid] = {
-            "name": c.qualname or c.class_name,
-            "short": layout.short_name(g, key),
-            "label": layout.cluster_label(g, key),
-            "class": c.class_name,
-            "params": sum(p.numel() for p in c.module.parameters()),
-            "parent": ids.get(key[:-1]),
-            "depth": len(key),
-            "view": own[cid],
-            # backward reaches a module with its last op
-            "order": max(
-                nodes[v.id]["order"] for v in g.vertices.values() if v.path[: len(key)] == key
-            ),
-        }
-        if cid in boxes:
-            view, box = boxes[cid]
-            modules[cid]["grad"] = box.grad
-            modules[cid]["inputs"] = [
-                {"id": e.carries, "grad": e.grad} for e in view.edges if e.dst == box.id
-            ]
-            modules[cid]["outputs"] = [
-                {"id": e.carries, "grad": e.grad} for e in view.edges if e.src == box.id
-            ]
+    modules = _module_records(g, ids, own, boxes, nodes)
     for vid, text in lines.items():
         (nodes[vid] if vid in nodes else modules[vid])["lines"] = text
     name = title or (type(model).__name__ if model is not None else "minigrad graph")
@@ -148,6 +125,37 @@ def explore(
     if path is not None:
         explorer.save(path)
     return explorer
+
+
+def _module_records(g, ids: dict, own: dict, boxes: dict, nodes: dict) -> dict:
+    """What the page knows about each module call, by its stable id: names, class, parameter
+    count, caller, depth, its own view, and (from a view where it is collapsed) the gradient
+    norms of what comes out of it and of what it sends back to its inputs."""
+    modules = {}
+    for key, c in g.clusters.items():
+        cid = ids[key]
+        inside = [nodes[v.id]["order"] for v in g.vertices.values() if v.path[: len(key)] == key]
+        modules[cid] = {
+            "name": c.qualname or c.class_name,
+            "short": layout.short_name(g, key),
+            "label": layout.cluster_label(g, key),
+            "class": c.class_name,
+            "params": sum(p.numel() for p in c.module.parameters()),
+            "parent": ids.get(key[:-1]),
+            "depth": len(key),
+            "view": own[cid],
+            "order": max(inside),  # backward reaches a module with its last op
+        }
+        if cid in boxes:
+            view, box = boxes[cid]
+            modules[cid]["grad"] = box.grad
+            modules[cid]["inputs"] = [
+                {"id": e.carries, "grad": e.grad} for e in view.edges if e.dst == box.id
+            ]
+            modules[cid]["outputs"] = [
+                {"id": e.carries, "grad": e.grad} for e in view.edges if e.src == box.id
+            ]
+    return modules
 
 
 __all__ = ["explore", "Explorer"]

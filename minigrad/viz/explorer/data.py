@@ -278,7 +278,11 @@ def _attention_record(name, vertex_id, weights, grad, masked, tokens, sample) ->
     cells as (heads, queries, keys) arrays, with the tokens on each side."""
 
     w = _as_bhls(weights)
-    b = min(sample, w.shape[0] - 1)
+    if sample >= w.shape[0]:
+        raise ArgumentError(
+            f"explore: sample {sample} is out of range for {name}'s batch of {w.shape[0]}"
+        )
+    b = sample
     H, L, S = w.shape[1:]
     record = {
         "name": name,

@@ -704,7 +704,20 @@ function setupGraphTools() {
   if (!SCALE) document.getElementById("by-grad").checked = false;
 }
 
+// What the page could not show, and how to get it.
+function noteMissing() {
+  const notes = [];
+  if (!DATA.kept.intermediate_values) {
+    notes.push("Forward values of intermediate tensors were not kept: run loss.backward(retain_graph=True) before viz.explore.");
+  }
+  if (!DATA.kept.gradients) {
+    notes.push("No gradients were recorded: run the backward pass inside viz.record_gradients().");
+  }
+  for (const n of notes) details.append(el("p", { class: "warning" }, n));
+}
+
 document.getElementById("title").textContent = DATA.title;
+noteMissing();
 setupTabs();
 setupGraphTools();
 drawLegend();
