@@ -104,6 +104,7 @@ def test_click_the_loss(opened):
     assert float(
         page.locator("#d-value .first span").first.get_attribute("title")
     ) == pytest.approx(loss.item(), rel=1e-6)
+    page.click("#d-made-by a")  # the op that made it
     assert page.locator("#d-forward").inner_text() == "forward:  " + data.formulas(Sum)["forward"]
     assert page.locator("#d-flow tr").count() >= 2  # its gradient and its input's
     assert errors == []

@@ -156,18 +156,23 @@ def node_records(g: GraphModel, names: dict, cap: int) -> tuple[dict, dict]:
     incoming: dict = {}
     for e in g.edges:
         incoming.setdefault(e.dst, []).append(e)
+    # an op whose output is drawn apart (an output of the graph) takes its shape from it
+    made = {e.src: g.vertices[e.dst] for e in g.edges if g.vertices[e.dst].kind == "output"}
     nodes, tensors = {}, {}
     for order, v in enumerate(g.vertices.values()):  # a topological order: inputs first
+        shaped = made.get(v.id, v)
         rec = {
             "order": order,
             "kind": v.kind,
             "title": v.title,
             "module": names.get(v.path, ""),
-            "shape": None if v.shape is None else list(v.shape),
-            "dtype": v.dtype,
-            "grad": v.grad,
+            "shape": None if shaped.shape is None else list(shaped.shape),
+            "dtype": shaped.dtype,
+            "grad": shaped.grad,
         }
-        if v.kind in ("op", "output") and v.source is not None:
+        if v.kind == "output" and v.id in incoming:  # drawn apart from the op that made it
+            rec["made_by"] = incoming[v.id][0].src
+        elif v.kind == "op":
             fn = v.source.fn
             rec["op"] = fn.__name__
             rec.update(formulas(fn))

@@ -330,6 +330,7 @@ function showNode(id) {
   row("module", n.module || "(top level)", "d-module");
   if (n.shape) row("shape", shapeText(n.shape), "d-shape");
   if (n.dtype) row("dtype", n.dtype, "d-dtype");
+  if (n.made_by) row("made by", ref(n.made_by, nameOf(n.made_by)), "d-made-by");
   details.append(kv);
   if (n.op) {
     details.append(el("h3", {}, `op: ${n.op}`));
@@ -496,6 +497,7 @@ const attn = { layer: 0, head: 0, grad: false, query: 0 };
 function setupAttention() {
   const layer = document.getElementById("attn-layer");
   if (!DATA.attention.length) {
+    for (const e of document.querySelectorAll("#attention-pane > :not(#attn-note)")) e.hidden = true;
     document.getElementById("attn-note").textContent =
       "No attention weights in this graph. Attention computed by F.scaled_dot_product_attention " +
       "or kept by MultiHeadAttention(store_attention=True) shows here when the forward values " +
