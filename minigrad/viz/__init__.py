@@ -11,8 +11,12 @@
 ``.render()`` / ``render_to()`` make svg, png or pdf files, and Jupyter shows it inline.
 
 **What is drawn.** The forward graph has one vertex per tensor and one per op. Tensors show their
-name (a parameter's name in the model, or ``tensor.name`` if you set one), shape and dtype, and
-with ``show_data=True`` min / mean / max. Inputs, parameters, constants, outputs and ops each
+name (a parameter's or buffer's name in the model, or ``tensor.name`` if you set one, on any
+tensor: an input, an intermediate value such as ``scores``, an output), shape and dtype, and
+with ``show_data=True`` min / mean / max. The transformer package names the tensors a learner
+did not make (the positional encoding, the softmax's detached row maximum, the blocked keys of a
+mask), so they explain themselves. An intermediate tensor's name is read from the graph, which
+``backward()`` frees: draw before it, or run it inside ``record_gradients()``, which keeps them. Inputs, parameters, constants, outputs and ops each
 have their own style, explained by a legend. Arrows into an op are drawn in operand order and
 numbered when the op has several (``a @ b``: 0 is ``a``); ``a + a`` gets two arrows. Scalar
 constants are written into their op's label instead of getting a vertex: ``x * 0.5`` draws as
@@ -45,6 +49,10 @@ as the graph lives.
 into, as torchviz does. A gradient computed with ``create_graph=True`` is an ordinary tensor
 with its own graph, and ``draw(grad)`` draws it.
 
+**Explorer.** ``explore(loss, model=model, path="explorer.html")`` writes one HTML page in which
+every vertex can be clicked for its value, its gradient and its op's formulas, with an attention
+view per layer and head (see ``minigrad.viz.explorer``).
+
 **Big graphs.** Everything walks the graph with an explicit stack, so a chain of 10,000 ops
 draws. ``max_nodes`` refuses, with a clear message, to produce a graph larger than that.
 """
@@ -54,6 +62,7 @@ from __future__ import annotations
 from ..errors import MinigradError
 from . import simplify
 from .capture import Cluster, Edge, GraphModel, Vertex, capture
+from .explorer import Explorer, explore
 from .flow import record_gradients
 from .render import Graph, GraphvizNotFound, render_to, require_graphviz, to_digraph
 from .simplify import collapse, fold_repeats, merge_tensors
@@ -116,6 +125,8 @@ def draw(
 
 __all__ = [
     "draw",
+    "explore",
+    "Explorer",
     "capture",
     "collapse",
     "fold_repeats",

@@ -27,21 +27,34 @@ from .capture import Edge, GraphModel, Vertex
 from .style import format_shape
 
 
-def collapse(g: GraphModel, depth: int) -> GraphModel:
-    """Replace every module call nested deeper than ``depth`` by one vertex (see module doc)."""
+def collapse(g: GraphModel, depth: int, expanded=frozenset()) -> GraphModel:
+    """Replace every module call nested deeper than ``depth`` by one vertex (see module doc).
+
+    ``expanded``: cluster keys to keep open below ``depth`` as well (each with its callers), so
+    that one module can be opened while its neighbours stay boxes.
+    """
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
         raise ArgumentError(f"draw: depth must be a non-negative int or None, got {depth!r}")
+
+    def open_levels(path: tuple) -> int:
+        """How many leading calls of ``path`` are drawn open."""
+        n = min(depth, len(path))
+        while n < len(path) and path[: n + 1] in expanded:
+            n += 1
+        return n
+
     out = GraphModel(backward=g.backward)
-    out.clusters = {k: c for k, c in g.clusters.items() if len(k) <= depth}
+    out.clusters = {k: c for k, c in g.clusters.items() if open_levels(k) == len(k)}
     into_box: dict = {}  # id of an absorbed vertex -> id of its module vertex
     boxes: dict = {}  # cluster key -> module Vertex
     for v in g.vertices.values():
-        if len(v.path) <= depth:
+        n = open_levels(v.path)
+        if n == len(v.path):
             out.add(v)
         elif v.kind == "output":  # stays in sight, in the deepest cluster still drawn
-            out.add(dataclasses.replace(v, path=v.path[:depth]))
+            out.add(dataclasses.replace(v, path=v.path[:n]))
         else:
-            key = v.path[: depth + 1]
+            key = v.path[: n + 1]
             if key not in boxes:
                 boxes[key] = out.add(_module_vertex(g.clusters[key], len(boxes)))
             into_box[v.id] = boxes[key].id
@@ -113,7 +126,7 @@ def _reroute(edges, ends: dict, carries: dict, keep_slots: bool, backward: bool)
 
 def merge_tensors(g: GraphModel) -> GraphModel:
     """Draw each intermediate tensor inside the op that produced it: the op's vertex takes the
-    tensor's shape, dtype, data summary and gradient, and the arrows that left the tensor leave
+    tensor's name, shape, dtype, data summary and gradient, and the arrows that left the tensor leave
     the op. Inputs, parameters and outputs keep their own vertices."""
     into_op = {e.dst: e.src for e in g.edges if g.vertices[e.dst].kind == "tensor"}
     made = {op: g.vertices[t] for t, op in into_op.items()}
@@ -121,7 +134,10 @@ def merge_tensors(g: GraphModel) -> GraphModel:
     for v in g.vertices.values():
         if v.id in made:
             t = made[v.id]
-            v = dataclasses.replace(v, shape=t.shape, dtype=t.dtype, grad=t.grad, summary=t.summary)
+            notes = [*v.notes, t.title] if t.title else v.notes  # the tensor's name, if any
+            v = dataclasses.replace(
+                v, shape=t.shape, dtype=t.dtype, grad=t.grad, summary=t.summary, notes=notes
+            )
         if v.id not in into_op:
             out.add(v)
     out.edges = _reroute(g.edges, into_op, carries=into_op, keep_slots=True, backward=g.backward)
