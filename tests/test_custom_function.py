@@ -273,6 +273,30 @@ def double_backward_program(lib):
     return gx, ggx
 
 
+def outputs_used_apart_program(lib):
+    """Each output of a several-output Function goes its own way (one written in place, one
+    asked for by autograd.grad); the gradients reach the right output's slot."""
+
+    class SinCos(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.sin(), x.cos()
+
+        @staticmethod
+        def backward(ctx, g_sin, g_cos):
+            (x,) = ctx.saved_tensors
+            return g_sin * x.cos() - g_cos * x.sin()
+
+    x = lib.tensor(V, requires_grad=True)
+    s, c = SinCos.apply(x)
+    c.mul_(3)  # an in-place op on the second output
+    loss = (s * 2 + c * c).sum()
+    (g_s,) = lib.autograd.grad(loss, s, retain_graph=True)
+    loss.backward()
+    return g_s, x.grad
+
+
 PROGRAMS = {
     "relu": relu_program,
     "legendre_fit": legendre_fit,
@@ -285,6 +309,7 @@ PROGRAMS = {
     "non_tensor_args": non_tensor_program,
     "needs_input_grad": needs_input_grad_program,
     "double_backward": double_backward_program,
+    "outputs_used_apart": outputs_used_apart_program,
 }
 
 
