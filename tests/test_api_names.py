@@ -174,3 +174,59 @@ def test_in_place_scatter_and_index_fill_match_pytorch():
 
     for got, want in zip(program(minigrad), program(torch)):
         np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+ERRORS = [
+    # (program, minigrad's error class, words its message holds)
+    (
+        lambda lib: lib.zeros(2, 3).scatter(1, lib.tensor([[0.5]]), 1.0),
+        minigrad.DTypeError,
+        "scatter.*int64 for index",
+    ),
+    (
+        lambda lib: lib.zeros(2, 3).scatter(1, lib.tensor([[3]]), 1.0),
+        minigrad.IndexOutOfRange,
+        "index 3 is out of bounds for dimension 1 with size 3",
+    ),
+    (
+        lambda lib: lib.zeros(2, 3).scatter(1, lib.tensor([0]), 1.0),
+        minigrad.ShapeError,
+        r"same number of dimensions.*index \[1\], self \[2, 3\]",
+    ),
+    (
+        lambda lib: lib.zeros(2, 3).scatter(0, lib.tensor([[0, 1, 0, 1]]), lib.zeros(1, 4)),
+        minigrad.ShapeError,
+        r"Expected index \[1, 4\] to be smaller than self \[2, 3\]",
+    ),
+    (
+        lambda lib: lib.zeros(2, 3).scatter_add(0, lib.tensor([[0]]), lib.zeros(1, 1).double()),
+        minigrad.DTypeError,
+        "self.dtype to be equal to src.dtype",
+    ),
+    (
+        lambda lib: lib.zeros(2, 3).index_fill(1, lib.tensor([[0]]), 1.0),
+        minigrad.ShapeError,
+        "Index is supposed to be a vector",
+    ),
+    (
+        lambda lib: lib.zeros(2, 3).roll((1, 2), 0),
+        minigrad.ArgumentError,
+        "shifts and dimensions must align",
+    ),
+    (lambda lib: lib.zeros(2, 3).roll(1, 2), minigrad.DimError, "roll"),
+    (
+        lambda lib: lib.zeros(2, 3).mm(lib.zeros(2)),
+        minigrad.ShapeError,
+        r"mm: .*\[2, 3\] and \[2\]",
+    ),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("program, error, words", ERRORS)
+def test_bad_arguments_raise_clear_errors_where_pytorch_raises(program, error, words):
+    torch = import_torch()
+    with pytest.raises(error, match=words):
+        program(minigrad)
+    with pytest.raises((RuntimeError, IndexError, TypeError, ValueError)):
+        program(torch)
