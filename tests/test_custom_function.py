@@ -290,11 +290,15 @@ def outputs_used_apart_program(lib):
 
     x = lib.tensor(V, requires_grad=True)
     s, c = SinCos.apply(x)
+    seen = []
+    c.register_hook(lambda g: seen.append(g.clone()))
+    s.register_hook(lambda g: g * 10)  # replaces the gradient of the first output only
+    s.retain_grad()
     c.mul_(3)  # an in-place op on the second output
     loss = (s * 2 + c * c).sum()
     (g_s,) = lib.autograd.grad(loss, s, retain_graph=True)
     loss.backward()
-    return g_s, x.grad
+    return g_s, x.grad, s.grad, seen
 
 
 PROGRAMS = {

@@ -181,10 +181,8 @@ def _run(roots, retain_graph, create_graph, targets, accumulate):
             node = ready.pop()
             g = grads.pop(node, None)
             if g is not None:
-                for hook in node.pre_hooks or ():
-                    out = hook(g)
-                    if out is not None:
-                        g = out
+                if node.pre_hooks:
+                    g = _hooked(node, g)
                 i = target_nodes.get(node)
                 if i is not None:
                     found[i] = g if node.n_outputs == 1 else g[node.output_slot(targets[i])]
@@ -219,6 +217,25 @@ def _run(roots, retain_graph, create_graph, targets, accumulate):
         for leaf, g in pending.values():
             deliver(leaf, g)
     return found
+
+
+def _hooked(node, g):
+    """The gradient after the node's pre-hooks. A node with several outputs keeps them per
+    output (``{slot: hooks}``), and each output's hooks see that output's gradient."""
+    if node.n_outputs == 1:
+        return _apply_hooks(node.pre_hooks, g)
+    return [
+        g_k if g_k is None or k not in node.pre_hooks else _apply_hooks(node.pre_hooks[k], g_k)
+        for k, g_k in enumerate(g)
+    ]
+
+
+def _apply_hooks(hooks, g):
+    for hook in hooks:
+        out = hook(g)
+        if out is not None:
+            g = out
+    return g
 
 
 def _send_to_output(grads, node, tensor, g) -> None:

@@ -20,20 +20,7 @@ class AutogradMixin:
         replaces the gradient. Returns a handle with ``remove()``."""
         if not self.requires_grad:
             raise AutogradError("cannot register a hook on a tensor that doesn't require gradient")
-        if self.grad_fn is None:
-            if self._hooks is None:
-                self._hooks = []
-            hooks = self._hooks
-        else:
-            if self.grad_fn.n_outputs > 1:
-                raise AutogradError(
-                    f"register_hook / retain_grad on an output of {self.grad_fn.name}, a custom "
-                    f"Function with several outputs, is not supported; hook a tensor computed "
-                    f"from it (out * 1) instead"
-                )
-            if self.grad_fn.pre_hooks is None:
-                self.grad_fn.pre_hooks = []
-            hooks = self.grad_fn.pre_hooks
+        hooks = self._hook_list()
         # retain_grad's hook stays last, so that .grad shows what the other hooks made of it
         last_retains = bool(hooks) and hasattr(hooks[-1], "retains")
         hooks.insert(len(hooks) - last_retains, hook)
@@ -43,10 +30,26 @@ class AutogradMixin:
         """Keep the gradient of this non-leaf tensor in ``.grad`` after backward (once)."""
         if self.grad_fn is None:
             return
-        for hook in self.grad_fn.pre_hooks or ():
+        for hook in self._hook_list():
             if getattr(hook, "retains", lambda: None)() is self:
                 return
         self.register_hook(engine.retain_grad_hook(self))
+
+    def _hook_list(self) -> list:
+        """The list this tensor's gradient hooks go in: the leaf's own, or its node's pre-hooks
+        (per output, for a custom Function with several outputs)."""
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            return self._hooks
+        node = self.grad_fn
+        if node.n_outputs == 1:
+            if node.pre_hooks is None:
+                node.pre_hooks = []
+            return node.pre_hooks
+        if node.pre_hooks is None:
+            node.pre_hooks = {}
+        return node.pre_hooks.setdefault(node.output_slot(self), [])
 
 
 class _HookHandle:
