@@ -18,7 +18,7 @@ def format_tensor(t: TensorBase) -> str:
     host = t._device.backend.to_numpy(t._data)
     if host.dtype.kind == "f":
         finite = host[np.isfinite(host)]
-        nonzero = np.abs(finite[finite != 0])
+        nonzero = np.abs(finite[finite != 0]).astype(np.float64)  # float16 would overflow 1e8
         whole = bool(np.all(finite == np.round(finite)))
         sci = nonzero.size > 0 and (
             nonzero.max() > 1e8 or nonzero.min() < 1e-4 or nonzero.max() / nonzero.min() > 1000
