@@ -139,10 +139,16 @@ class Program:
 
     def source(self) -> str:
         """The program as runnable PyTorch code (constants shown by shape and values)."""
-        out = ["import torch", "import torch.nn.functional as F", "from numpy import array, nan, inf"]
+        out = [
+            "import torch",
+            "import torch.nn.functional as F",
+            "from numpy import array, nan, inf",
+        ]
         for name, a in {**self.inputs, **self.constants}.items():
             text = np.array2string(a, separator=", ", threshold=10**6, floatmode="unique")
-            out.append(f"{name} = torch.tensor({text}, dtype=torch.{a.dtype})".replace("bool_", "bool"))
+            out.append(
+                f"{name} = torch.tensor({text}, dtype=torch.{a.dtype})".replace("bool_", "bool")
+            )
             if name in self.inputs:
                 out[-1] = out[-1][:-1] + ", requires_grad=True)"
         return "\n".join(out + self.lines)
@@ -294,7 +300,7 @@ def op_softmax(ch, p):
         mask = draw_values(ch, relative_shape(ch, x.shape)) > 0.5
         if mask.ndim and mask.shape[-1]:
             mask[..., 0] = True
-            mask.reshape(-1, mask.shape[-1])[:: 2] = True  # every other row fully masked
+            mask.reshape(-1, mask.shape[-1])[::2] = True  # every other row fully masked
         return f"{fn}({x.name}.masked_fill({p.constant(mask)}, float('-inf')), dim={dim})"
     return f"{fn}({x.name}, dim={dim})"
 
@@ -419,7 +425,13 @@ def op_join(ch, p):
         return None
     y = p.operand(ch, lambda v: len(v.shape) == len(x.shape)) or x
     d = draw_dim(ch, len(x.shape), allow_none=False, allow_tuple=False)
-    return pick(ch, [f"torch.cat([{x.name}, {y.name}], dim={d})", f"torch.stack([{x.name}, {y.name}], dim={d})"])
+    return pick(
+        ch,
+        [
+            f"torch.cat([{x.name}, {y.name}], dim={d})",
+            f"torch.stack([{x.name}, {y.name}], dim={d})",
+        ],
+    )
 
 
 def op_matmul(ch, p):
@@ -475,7 +487,15 @@ def op_inplace(ch, p):
         return None
     target = x.name
     if chance(ch, 30) and x.shape:  # write through a view
-        target = pick(ch, [f"{x.name}[0]", f"{x.name}.unsqueeze(0)", f"{x.name}.mT" if len(x.shape) >= 2 else f"{x.name}[1:]", f"{x.name}.view(-1)"])
+        target = pick(
+            ch,
+            [
+                f"{x.name}[0]",
+                f"{x.name}.unsqueeze(0)",
+                f"{x.name}.mT" if len(x.shape) >= 2 else f"{x.name}[1:]",
+                f"{x.name}.view(-1)",
+            ],
+        )
     other = second_operand(ch, p, x.shape)
     mask = p.constant(draw_values(ch, relative_shape(ch, x.shape)) > 0)
     ops = [
@@ -498,8 +518,25 @@ def op_setitem(ch, p):
     if x is None:
         return None
     first = x.shape[0]
-    index = pick(ch, [f"{ch.integer(-first, first)}", "1:", f"[{ch.integer(0, first)}, 0]", "..., 0", f"{x.name} > 0"])
-    value = pick(ch, ["1.5", f"{x.name}[{index}].detach() * 2", f"{x.name}[{index}] * 2", second_operand(ch, p, ())])
+    index = pick(
+        ch,
+        [
+            f"{ch.integer(-first, first)}",
+            "1:",
+            f"[{ch.integer(0, first)}, 0]",
+            "..., 0",
+            f"{x.name} > 0",
+        ],
+    )
+    value = pick(
+        ch,
+        [
+            "1.5",
+            f"{x.name}[{index}].detach() * 2",
+            f"{x.name}[{index}] * 2",
+            second_operand(ch, p, ()),
+        ],
+    )
     if chance(ch, 10):
         value = x.name  # maybe self-overlapping
     return f"{x.name}[{index}] = {value}"
@@ -569,7 +606,9 @@ def _op_of(statement: str) -> str:
     return rhs.split(" ")[1] if " " in rhs else rhs
 
 
-def _compare_arrays(label: str, got: np.ndarray, want: np.ndarray) -> None:
+def compare_arrays(label: str, got: np.ndarray, want: np.ndarray, rtol=1e-6, atol=1e-9) -> None:
+    """Same shape, dtype, NaN and inf positions (and signs), and finite values close to
+    ``want``'s (``atol`` is relative to its largest finite magnitude); else a ``Disagreement``."""
     if got.shape != want.shape:
         raise Disagreement("shape", f"{label}: minigrad {got.shape}, torch {want.shape}")
     if got.dtype != want.dtype:
@@ -586,7 +625,7 @@ def _compare_arrays(label: str, got: np.ndarray, want: np.ndarray) -> None:
         raise Disagreement("inf", f"{label}: minigrad\n{got}\ntorch\n{want}")
     finite = np.isfinite(want)
     scale = float(np.abs(want[finite]).max()) if finite.any() else 0.0
-    if not np.allclose(got[finite], want[finite], rtol=1e-6, atol=1e-9 * (1.0 + scale)):
+    if not np.allclose(got[finite], want[finite], rtol=rtol, atol=atol * (1.0 + scale)):
         raise Disagreement("value", f"{label}: minigrad\n{got}\ntorch\n{want}")
 
 
@@ -646,7 +685,9 @@ class Twin:
             return
         if err_t is not None:
             if err_m is None:
-                raise Disagreement(f"accepted {op}", f"torch raised {type(err_t).__name__}: {err_t}")
+                raise Disagreement(
+                    f"accepted {op}", f"torch raised {type(err_t).__name__}: {err_t}"
+                )
             if not isinstance(err_m, MinigradError):
                 raise Disagreement(f"raw error {op}", f"{type(err_m).__name__}: {err_m}")
             self.program.lines[-1] += "  # raises"
@@ -666,7 +707,7 @@ class Twin:
         if m.requires_grad != t.requires_grad:
             raise Disagreement(f"requires_grad {op}", f"{name}: minigrad {m.requires_grad}")
         try:
-            _compare_arrays(name, m.detach().numpy(), t.detach().numpy())
+            compare_arrays(name, m.detach().numpy(), t.detach().numpy())
         except Disagreement as d:
             raise Disagreement(f"{d.kind} {op}", str(d)) from None
 
@@ -702,7 +743,7 @@ class Twin:
                 raise Disagreement("grad None", f"{name}.grad: torch {gt}, minigrad {gm}")
             if gt is not None:
                 try:
-                    _compare_arrays(f"{name}.grad", gm.numpy(), gt.numpy())
+                    compare_arrays(f"{name}.grad", gm.numpy(), gt.numpy())
                 except Disagreement as d:
                     raise Disagreement(f"grad {d.kind}", str(d)) from None
 
