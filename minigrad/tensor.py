@@ -577,18 +577,28 @@ class Tensor:
         return (centred * centred).sum(dims, keepdim=keepdim) / builtins.max(count - correction, 0)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        """sqrt(var): the 2-norm of the centred values / sqrt(N - correction), so that constant
+        values get the norm's gradient at the origin, 0 (as in PyTorch), not 0 / 0."""
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        dims = normalize_dims(dim, self.ndim, "std")
+        dof = math.prod(self.shape[d] for d in dims) - correction
+        if dof <= 0:  # no degrees of freedom: NaN, with NaN gradients, as in PyTorch
+            return self.var(dims, keepdim=keepdim, correction=correction).sqrt()
+        centred = self - self.mean(dims, keepdim=True)
+        return reduce.Norm.apply(centred, p=2, dims=dims, keepdim=keepdim) / math.sqrt(dof)
 
     def norm(self, p=2, dim=None, keepdim=False) -> Tensor:
         """The p-norm over ``dim`` (all elements by default): (sum |x|^p)^(1/p), max |x| for
         p = inf. ``p="fro"`` is the 2-norm of all the elements."""
-        if p in ("fro", 2):
-            return (self * self).sum(dim, keepdim=keepdim).sqrt()
+        if p == "fro":
+            p = 2
+        dims = normalize_dims(dim, self.ndim, "norm")
         if p == float("inf"):
-            return self.abs().amax(dim, keepdim=keepdim)
+            return self.abs().amax(dims, keepdim=keepdim)
         if p == 1:
-            return self.abs().sum(dim, keepdim=keepdim)
-        return (self.abs() ** p).sum(dim, keepdim=keepdim) ** (1.0 / p)
+            return self.abs().sum(dims, keepdim=keepdim)
+        return reduce.Norm.apply(self, p=p, dims=dims, keepdim=keepdim)
 
     def amax(self, dim=None, keepdim=False) -> Tensor:
         return reduce.Amax.apply(self, dims=self._reduce_dims(dim, "amax"), keepdim=keepdim)
@@ -597,18 +607,24 @@ class Tensor:
         return reduce.Amin.apply(self, dims=self._reduce_dims(dim, "amin"), keepdim=keepdim)
 
     def _reduce_dims(self, dim, op: str) -> tuple[int, ...]:
-        if self.numel() == 0:
-            raise ShapeError(
-                f"{op}(): Expected reduction dim to be specified for input.numel() == 0"
-            )
-        return normalize_dims(dim, self.ndim, op)
+        """The dims of a reduction without an identity (max, min): none may be empty."""
+        dims = normalize_dims(dim, self.ndim, op)
+        for d in dims:
+            if self.shape[d] == 0:
+                raise ShapeError(
+                    f"{op}(): Expected reduction dim {d} to have non-zero size "
+                    f"(input shape {format_shape(self.shape)}); specify a non-empty dim"
+                )
+        return dims
 
     def max(self, dim=None, keepdim=False):
         """``max()`` of all elements, ``max(dim)`` as (values, indices), or ``max(other)``."""
         if isinstance(dim, Tensor):
             return self.maximum(dim)
         if dim is None:
-            return self.amax()
+            return reduce.Amax.apply(
+                self, dims=self._reduce_dims(None, "max"), keepdim=False, nan_hits=True
+            )
         indices = self.argmax(dim, keepdim=True)
         values = self.gather(dim, indices)
         if not keepdim:
@@ -620,7 +636,9 @@ class Tensor:
         if isinstance(dim, Tensor):
             return self.minimum(dim)
         if dim is None:
-            return self.amin()
+            return reduce.Amin.apply(
+                self, dims=self._reduce_dims(None, "min"), keepdim=False, nan_hits=True
+            )
         indices = self.argmin(dim, keepdim=True)
         values = self.gather(dim, indices)
         if not keepdim:
@@ -634,10 +652,7 @@ class Tensor:
         return self._arg_extreme(self._xp.argmin, dim, keepdim, "argmin")
 
     def _arg_extreme(self, fn, dim, keepdim, op) -> Tensor:
-        if self.numel() == 0:
-            raise ShapeError(
-                f"{op}(): Expected reduction dim to be specified for input.numel() == 0"
-            )
+        self._reduce_dims(dim, op)
         if dim is None:
             out = fn(self._data.reshape(-1)).astype(np.int64)
             if keepdim:
@@ -653,10 +668,15 @@ class Tensor:
         d = normalize_dim(dim, self.ndim, "sort")
         if self.ndim == 0:
             return values_indices(self, self._like(0, dtypes.int64))
-        keys = -self._data if descending and self.dtype is not dtypes.bool_ else self._data
-        if descending and self.dtype is dtypes.bool_:
-            keys = ~keys
-        order = self._xp.argsort(keys, axis=d, kind="stable").astype(np.int64)
+        xp = self._xp
+        if descending:
+            # reversed, sorted ascending (NaN last), reversed back: descending with NaN first
+            # (PyTorch's order: NaN is the largest) and ties still in their original order
+            n = self.shape[d]
+            order = n - 1 - xp.flip(xp.argsort(xp.flip(self._data, d), axis=d, kind="stable"), d)
+        else:
+            order = xp.argsort(self._data, axis=d, kind="stable")
+        order = order.astype(np.int64)
         indices = Tensor._make(order, self._device)
         return values_indices(self.gather(d, indices), indices)
 
@@ -677,7 +697,7 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False) -> Tensor:
         """log(sum(exp(x))) computed stably as m + log(sum(exp(x - m))), m = max(x) held constant."""
         dims = normalize_dims(dim, self.ndim, "logsumexp")
-        m = self.detach().amax(dims, keepdim=True)
+        m = self._like(reduce.peak(self._xp, self._data, dims))
         m = m.masked_fill(m.isinf(), 0.0)
         out = (self - m).exp().sum(dims, keepdim=True).log() + m
         return out if keepdim else out.squeeze(dims)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -593,17 +594,20 @@ def _execute(statement: str, namespace: dict):
 
 
 def _op_of(statement: str) -> str:
-    """A short name for the op of a statement, for grouping (``.mul_``, ``F.softmax``, ``@``)."""
-    rhs = statement.split(" = ", 1)[-1] if "] = " not in statement else "__setitem__"
-    for token in ("F.cross_entropy", "F.layer_norm", "F.log_softmax", "F.softmax", "F.gelu",
-                  "torch.where", "torch.cat", "torch.stack", "torch.maximum", "torch.minimum",
-                  "masked_fill(", "@", " ** ", "__setitem__"):  # fmt: skip
-        if token in rhs:
-            return token.strip(" (")
-    if "." in rhs:
-        method = rhs.split(".")[-1].split("(")[0].split("[")[0]
-        return "." + method
-    return rhs.split(" ")[1] if " " in rhs else rhs
+    """A short name for the op of a statement, for grouping: the in-place method if there is
+    one (``.mul_``), else the first function or method called (``F.softmax``, ``.sum``)."""
+    if "] = " in statement:
+        return "__setitem__"
+    rhs = statement.split(" = ", 1)[-1]
+    if " @ " in rhs:
+        return "@"
+    if " ** " in rhs:
+        return "**"
+    calls = re.findall(r"((?:F|torch)\.\w+|\.\w+)\(", rhs)
+    inplace = [c for c in calls if c.endswith("_")]
+    if inplace or calls:
+        return (inplace or calls)[0]
+    return re.findall(r"\[.*\]|\.\w+|[-+*/]", rhs)[0] if rhs[:1].isalpha() else rhs
 
 
 def compare_arrays(label: str, got: np.ndarray, want: np.ndarray, rtol=1e-6, atol=1e-9) -> None:

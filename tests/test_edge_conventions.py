@@ -10,8 +10,9 @@ must agree, NaN and inf positions included. Where PyTorch raises, minigrad must 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest

@@ -6,6 +6,12 @@ from ..autograd.function import Function
 from .broadcast import unbroadcast
 
 
+def select(keep, g):
+    """``g`` where ``keep`` holds, else 0: a select, not a product with a 0/1 mask, so an inf or
+    NaN gradient sends 0 (not NaN) where the mask sends nothing, as PyTorch's backward does."""
+    return g.where(keep, g.new_zeros(()))
+
+
 def _binary_grads(ctx, ga, gb):
     """Reduce each gradient to its input's shape, skipping inputs that do not need one."""
     a, b = ctx.inputs
@@ -73,7 +79,8 @@ class Div(Function):
 
 
 class Pow(Function):
-    """z = a ** b.   da = dz * b * a^(b-1),  db = dz * z * log(a)"""
+    """z = a ** b.   da = dz * b * a^(b-1) (0 where b = 0),  db = dz * z * log(a) (0 where a = 0
+    and b >= 0): PyTorch's values where the formulas give 0 * inf (``x ** 0`` at x = 0)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -82,13 +89,23 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_inputs()
-        ga = g * b * a ** (b - 1) if a.requires_grad else None
-        gb = g * ctx.output() * a.log() if b.requires_grad else None
+        ga = select(b != 0, g * b * a ** (b - 1)) if a.requires_grad else None
+        gb = None
+        if b.requires_grad:
+            gb = select(~((a == 0) & (b >= 0)), g * ctx.output() * a.log())
         return _binary_grads(ctx, ga, gb)
 
 
+def _pick_grads(ctx, g, a_loses, b_loses):
+    """Gradients of max/min: each input gets dz unless it lost; ties get dz / 2 each. Where an
+    input is NaN neither loses (NaN propagates), so both get dz, as in PyTorch."""
+    a, b = ctx.saved_inputs()
+    shared = g.where(a != b, g * 0.5)
+    return _binary_grads(ctx, select(~a_loses(a, b), shared), select(~b_loses(a, b), shared))
+
+
 class Maximum(Function):
-    """z = max(a, b).   The gradient goes to the larger input; ties split it equally."""
+    """z = max(a, b).   da = dz where a > b, dz / 2 where a = b, else 0 (db likewise)"""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -96,13 +113,11 @@ class Maximum(Function):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_inputs()
-        share = (a > b).to(g.dtype) + (a == b).to(g.dtype) * 0.5
-        return _binary_grads(ctx, g * share, g * (1.0 - share))
+        return _pick_grads(ctx, g, lambda a, b: a < b, lambda a, b: a > b)
 
 
 class Minimum(Function):
-    """z = min(a, b).   The gradient goes to the smaller input; ties split it equally."""
+    """z = min(a, b).   da = dz where a < b, dz / 2 where a = b, else 0 (db likewise)"""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -110,9 +125,7 @@ class Minimum(Function):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_inputs()
-        share = (a < b).to(g.dtype) + (a == b).to(g.dtype) * 0.5
-        return _binary_grads(ctx, g * share, g * (1.0 - share))
+        return _pick_grads(ctx, g, lambda a, b: a > b, lambda a, b: a < b)
 
 
 class Where(Function):
@@ -208,15 +221,16 @@ class Abs(Function):
 
 
 class Sign(Function):
-    """y = sign(x).   dx = 0"""
+    """y = sign(x) (0 at NaN, as in PyTorch).   dx = 0"""
 
     @staticmethod
     def forward(ctx, x):
-        return ctx.xp.sign(x)
+        xp = ctx.xp
+        return xp.where(xp.isnan(x), 0, xp.sign(x)).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
-        return (g * 0.0,)
+        return (g.new_zeros(g.shape),)
 
 
 class Tanh(Function):
@@ -249,7 +263,8 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
-    """y = max(x, 0).   dx = dy * [x > 0]"""
+    """y = max(x, 0).   dx = dy, except 0 where x <= 0 (so a NaN passes its gradient, as in
+    PyTorch)"""
 
     @staticmethod
     def forward(ctx, x):
@@ -257,7 +272,7 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return (g * (ctx.output() > 0).to(g.dtype),)
+        return (select(~(ctx.output() <= 0), g),)
 
 
 class Sin(Function):
@@ -316,7 +331,7 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx, g):
         (inside,) = ctx.saved
-        return (g * ctx.constant(inside).to(g.dtype),)
+        return (select(ctx.constant(inside), g),)
 
 
 class Cast(Function):

@@ -167,6 +167,10 @@ class IndexPut(Function):
     def forward(ctx, x, v, index):
         ctx.save(index)
         out = x.copy()
+        target = out[index]
+        lead = v.ndim - target.ndim  # v may have extra leading size-1 axes, as in PyTorch
+        if lead > 0 and all(n == 1 for n in v.shape[:lead]):
+            v = v.reshape(v.shape[lead:])
         out[index] = v
         return out
 

@@ -11,6 +11,7 @@ import math
 
 from ..autograd.function import Function
 from .broadcast import unbroadcast
+from .reduce import peak
 
 
 class Softmax(Function):
@@ -20,7 +21,7 @@ class Softmax(Function):
     def forward(ctx, x, dim):
         xp = ctx.xp
         ctx.save(dim)
-        e = xp.exp(x - xp.max(x, axis=dim, keepdims=True))
+        e = xp.exp(x - peak(xp, x, (dim,)))
         e /= xp.sum(e, axis=dim, keepdims=True)
         return e
 
@@ -38,7 +39,7 @@ class LogSoftmax(Function):
     def forward(ctx, x, dim):
         xp = ctx.xp
         ctx.save(dim)
-        shifted = x - xp.max(x, axis=dim, keepdims=True)
+        shifted = x - peak(xp, x, (dim,))
         return shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
 
     @staticmethod
@@ -51,7 +52,8 @@ class LogSoftmax(Function):
 class Normalize(Function):
     """The core of layer norm: y = (x - mean) * rstd, rstd = 1 / sqrt(var + eps), over dims.
 
-    dx = rstd * (dy - mean(dy) - y * mean(dy * y))
+    dx = rstd * (dy - mean(dy) - y * mean(dy * y)), with y recomputed from x and rstd: as in
+    PyTorch, backward does not read the output, so an in-place op on it (``h.add_(1)``) is fine.
     """
 
     @staticmethod
@@ -66,10 +68,10 @@ class Normalize(Function):
     def backward(ctx, g):
         dims, eps, rstd = ctx.saved
         (x,) = ctx.saved_inputs()
-        y = ctx.output()
         rstd = ctx.intermediate(
             rstd, lambda: (x.var(dims, correction=0, keepdim=True) + eps).rsqrt()
         )
+        y = (x - x.mean(dims, keepdim=True)) * rstd
         mean_g = g.mean(dims, keepdim=True)
         mean_gy = (g * y).mean(dims, keepdim=True)
         return (rstd * (g - mean_g - y * mean_gy),)
