@@ -9,51 +9,50 @@ from __future__ import annotations
 
 import math
 
-from ..autograd.function import Function
+from ..autograd.graph import Op
 from .broadcast import unbroadcast
-from .reduce import peak
 
 
-class Softmax(Function):
+class Softmax(Op):
     """y = exp(x - max) / sum(exp(x - max)) along dim.   dx = y * (dy - sum(dy * y))"""
 
     @staticmethod
     def forward(ctx, x, dim):
         xp = ctx.xp
-        ctx.save(dim)
-        e = xp.exp(x - peak(xp, x, (dim,)))
+        ctx.dim = dim
+        e = xp.exp(x - xp.max(x, axis=dim, keepdims=True))
         e /= xp.sum(e, axis=dim, keepdims=True)
+        ctx.save_for_backward(e)
         return e
 
     @staticmethod
     def backward(ctx, g):
-        (dim,) = ctx.saved
-        y = ctx.output()
-        return (y * (g - (g * y).sum(dim=dim, keepdim=True)),)
+        (y,) = ctx.saved_tensors
+        return (y * (g - (g * y).sum(dim=ctx.dim, keepdim=True)),)
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Op):
     """y = x - max - log(sum(exp(x - max))) along dim.   dx = dy - exp(y) * sum(dy)"""
 
     @staticmethod
     def forward(ctx, x, dim):
         xp = ctx.xp
-        ctx.save(dim)
-        shifted = x - peak(xp, x, (dim,))
-        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
+        ctx.dim = dim
+        shifted = x - xp.max(x, axis=dim, keepdims=True)
+        y = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        (dim,) = ctx.saved
-        y = ctx.output()
-        return (g - y.exp() * g.sum(dim=dim, keepdim=True),)
+        (y,) = ctx.saved_tensors
+        return (g - y.exp() * g.sum(dim=ctx.dim, keepdim=True),)
 
 
-class Normalize(Function):
+class Normalize(Op):
     """The core of layer norm: y = (x - mean) * rstd, rstd = 1 / sqrt(var + eps), over dims.
 
-    dx = rstd * (dy - mean(dy) - y * mean(dy * y)), with y recomputed from x and rstd: as in
-    PyTorch, backward does not read the output, so an in-place op on it (``h.add_(1)``) is fine.
+    dx = rstd * (dy - mean(dy) - y * mean(dy * y))
     """
 
     @staticmethod
@@ -61,17 +60,18 @@ class Normalize(Function):
         xp = ctx.xp
         centred = x - xp.mean(x, axis=dims, keepdims=True)
         rstd = 1.0 / xp.sqrt(xp.mean(centred * centred, axis=dims, keepdims=True) + eps)
-        ctx.save(dims, eps, rstd)
-        return centred * rstd
+        y = centred * rstd
+        ctx.dims, ctx.eps = dims, eps
+        ctx.save_for_backward(x, y, rstd)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        dims, eps, rstd = ctx.saved
-        (x,) = ctx.saved_inputs()
+        dims, eps = ctx.dims, ctx.eps
+        x, y, rstd = ctx.saved_tensors
         rstd = ctx.intermediate(
             rstd, lambda: (x.var(dims, correction=0, keepdim=True) + eps).rsqrt()
         )
-        y = (x - x.mean(dims, keepdim=True)) * rstd
         mean_g = g.mean(dims, keepdim=True)
         mean_gy = (g * y).mean(dims, keepdim=True)
         return (rstd * (g - mean_g - y * mean_gy),)
@@ -83,7 +83,7 @@ _TANH_SCALE = math.sqrt(2.0 / math.pi)
 _TANH_CUBIC = 0.044715
 
 
-class Gelu(Function):
+class Gelu(Op):
     """y = x * Phi(x), Phi the standard normal CDF.   dx = dy * (Phi(x) + x * phi(x))
 
     ``approximate="tanh"`` uses Phi(x) ~ (1 + tanh(s (x + 0.044715 x^3))) / 2, s = sqrt(2/pi),
@@ -96,17 +96,18 @@ class Gelu(Function):
         if approximate == "tanh":
             inner = _TANH_SCALE * (x + _TANH_CUBIC * x * x * x)
             t = xp.tanh(inner)
-            ctx.save(approximate, t)
+            ctx.approximate = approximate
+            ctx.save_for_backward(x, t)
             return 0.5 * x * (1.0 + t)
         cdf = 0.5 * (1.0 + ctx.backend.erf(x * _SQRT_HALF)).astype(x.dtype, copy=False)
-        ctx.save(approximate, cdf)
+        ctx.approximate = approximate
+        ctx.save_for_backward(x, cdf)
         return x * cdf
 
     @staticmethod
     def backward(ctx, g):
-        approximate, saved = ctx.saved
-        (x,) = ctx.saved_inputs()
-        if approximate == "tanh":
+        x, saved = ctx.saved_tensors
+        if ctx.approximate == "tanh":
             t = ctx.intermediate(
                 saved, lambda: (_TANH_SCALE * (x + _TANH_CUBIC * x * x * x)).tanh()
             )
@@ -117,7 +118,7 @@ class Gelu(Function):
         return (g * (cdf + x * pdf),)
 
 
-class Attention(Function):
+class Attention(Op):
     """Scaled dot-product attention as one node: y = P V,  P = softmax(Q K^T * scale + mask).
 
     With S = Q K^T * scale + mask and dP = dy V^T:
@@ -141,20 +142,22 @@ class Attention(Function):
         scores -= xp.maximum(xp.max(scores, axis=-1, keepdims=True), xp.finfo(scores.dtype).min)
         weights = xp.exp(scores, out=scores)
         weights /= xp.maximum(xp.sum(weights, axis=-1, keepdims=True), 1.0)
-        ctx.save(mask, scale, weights)
+        ctx.mask, ctx.scale = mask, scale
+        ctx.save_for_backward(q, k, v, weights)
         return xp.matmul(weights, v)
 
     @staticmethod
     def backward(ctx, g):
-        mask, scale, weights = ctx.saved
-        q, k, v = ctx.saved_inputs()
+        mask, scale = ctx.mask, ctx.scale
+        q, k, v, weights = ctx.saved_tensors
         p = ctx.intermediate(weights, lambda: attention_weights(q, k, ctx, mask, scale))
         dp = g @ v.mT
         ds = p * (dp - (dp * p).sum(dim=-1, keepdim=True)) * scale
+        need_q, need_k, need_v = ctx.needs_input_grad
         return (
-            unbroadcast(ds @ k, q.shape) if q.requires_grad else None,
-            unbroadcast(ds.mT @ q, k.shape) if k.requires_grad else None,
-            unbroadcast(p.mT @ g, v.shape) if v.requires_grad else None,
+            unbroadcast(ds @ k, q.shape) if need_q else None,
+            unbroadcast(ds.mT @ q, k.shape) if need_k else None,
+            unbroadcast(p.mT @ g, v.shape) if need_v else None,
         )
 
 
