@@ -20,7 +20,7 @@ _METHODS = """
     softmax log_softmax cumsum sort argsort topk reshape permute transpose swapaxes squeeze
     unsqueeze flatten unflatten split chunk unbind flip narrow select gather index_select
     masked_fill matmul tril triu isnan isinf isfinite allclose equal logical_and logical_or
-    logical_xor logical_not eq ne lt le gt ge all any numel clone detach t
+    logical_xor logical_not eq ne lt le gt ge all any numel clone detach t movedim moveaxis
 """.split()
 
 for _name in _METHODS:

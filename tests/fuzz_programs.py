@@ -792,7 +792,8 @@ def survey(n: int, seed: int = 0) -> dict:
 
 
 def main() -> None:
-    """``python tests/fuzz_programs.py N [SEED] [--examples]``: survey N programs, print counts."""
+    """``PYTHONPATH=. python tests/fuzz_programs.py N [SEED] [--examples]`` (from the repository
+    root, so that its minigrad is the one imported): survey N programs, print the counts."""
     import sys
     import time
 

@@ -22,7 +22,7 @@ from torch_support import import_torch
 import minigrad
 from minigrad.errors import MinigradError
 
-pytestmark = pytest.mark.torch
+pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings("ignore::RuntimeWarning")]
 
 INF, NAN = float("inf"), float("nan")
 

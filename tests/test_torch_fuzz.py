@@ -3,7 +3,7 @@ give PyTorch's values, gradients (NaN and inf positions included) and errors.
 
 The CI profile runs a fixed set of programs; ``MINIGRAD_FUZZ_EXAMPLES=10000`` runs that many
 with Hypothesis (stopping at, and shrinking, the first disagreement). To count all the
-disagreements of a long run by kind instead: ``python tests/fuzz_programs.py 10000``.
+disagreements of a long run by kind instead: ``PYTHONPATH=. python tests/fuzz_programs.py 10000``.
 
 A failing example prints its program as PyTorch source. Shrinking it re-runs programs on both
 libraries thousands of times (minutes), so it is off unless ``MINIGRAD_FUZZ_SHRINK=1``.
