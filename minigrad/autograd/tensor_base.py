@@ -337,13 +337,19 @@ class TensorBase:
 
 
 def put_values(out, index, values) -> None:
-    """``out[index] = values``, where ``values`` may have extra leading size-1 axes (PyTorch
-    drops them)."""
+    """``out[index] = values``, where ``values`` may have extra leading size-1 axes."""
     if hasattr(values, "ndim"):
-        lead = values.ndim - out[index].ndim
-        if lead > 0 and all(n == 1 for n in values.shape[:lead]):
-            values = values.reshape(values.shape[lead:])
+        values = drop_leading_ones(values, out[index].ndim)
     out[index] = values
+
+
+def drop_leading_ones(values, ndim: int):
+    """``values`` without the leading size-1 axes beyond ``ndim`` (PyTorch drops them when it
+    writes values into an indexed place)."""
+    lead = values.ndim - ndim
+    if lead > 0 and all(n == 1 for n in values.shape[:lead]):
+        return values.reshape(values.shape[lead:])
+    return values
 
 
 def check_overlap(op: str, xp, dst, src, exact_ok=True) -> None:

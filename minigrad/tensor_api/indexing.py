@@ -9,7 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import device_mismatch
-from ..autograd.tensor_base import TensorBase, check_overlap
+from ..autograd.tensor_base import TensorBase, check_overlap, drop_leading_ones
 from ..errors import (
     ArgumentError,
     DeviceError,
@@ -60,7 +60,8 @@ class IndexingMixin:
             # refused); index arrays write like index_put_ (a source that overlaps at all is)
             basic = movement.is_basic_index(index)
             target = self._data[index] if basic else self._data
-            check_overlap("__setitem__", self._xp, target, value._data, exact_ok=basic)
+            source = drop_leading_ones(value._data, target.ndim)
+            check_overlap("__setitem__", self._xp, target, source, exact_ok=basic)
             if recording:
                 result = movement.IndexPut.apply(self._alias(), value, index=index)
             else:
