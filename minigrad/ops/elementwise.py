@@ -85,7 +85,9 @@ class Pow(Op):
     @staticmethod
     def forward(ctx, a, b):
         z = a**b
-        ctx.save_for_backward(a, b, z)
+        # z only for b's gradient: PyTorch saves no output for a constant exponent (x ** 2), so
+        # an in-place op on z is fine then
+        ctx.save_for_backward(a, b, z if ctx.needs_input_grad[1] else None)
         return z
 
     @staticmethod
