@@ -1,4 +1,4 @@
-"""Regression tests for the causes the differential fuzzer found (tests/fuzz_findings.md).
+"""Regression tests for the causes the differential fuzzer found (docs/pytorch-differences.md).
 
 One test per cause, each a minimal program; the expected numbers are PyTorch's (checked with
 PyTorch 2.13 when written). They run without PyTorch.
@@ -181,3 +181,11 @@ def test_movedim():
     x = minigrad.zeros(2, 3, 4)
     assert x.movedim(0, -1).shape == (3, 4, 2)
     assert minigrad.movedim(x, (0, 1), (1, 0)).shape == (3, 2, 4)
+
+
+def test_inplace_on_a_power_with_a_constant_exponent_backpropagates():
+    x = leaf([1.0, 2.0])
+    z = (x * 1.0) ** 2  # PyTorch keeps no output for a constant exponent
+    z.add_(1.0)
+    z.sum().backward()
+    np.testing.assert_allclose(grad_of(x), [2.0, 4.0])
