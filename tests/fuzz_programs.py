@@ -814,7 +814,7 @@ KNOWN = [
         "indices are checked even when the result is empty (PyTorch reads nothing, checks "
         "nothing): out-of-range indices or class targets on a size-0 tensor raise",
         lambda kind, msg, src: (
-            kind.startswith(("raises [", "raises F.cross_entropy"))
+            kind.startswith(("raises [", "raises __setitem__", "raises F.cross_entropy"))
             and "out of bounds" in msg
             and ", 0" in msg
         ),

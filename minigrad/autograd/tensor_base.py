@@ -359,11 +359,14 @@ def check_overlap(op: str, xp, dst, src, exact_ok=True) -> None:
 
     As in PyTorch, only dense layouts are judged (it lets the others through).
     """
-    if not (_dense(dst) and _dense(src)) or not xp.may_share_memory(dst, src):
+    if dst is src:  # the very same array (even an empty one)
+        same = True
+    elif not (_dense(dst) and _dense(src)) or not xp.may_share_memory(dst, src):
         return
-    same = (dst.shape, dst.strides) == (src.shape, src.strides) and xp.may_share_memory(
-        _first(dst), _first(src)
-    )
+    else:
+        same = (dst.shape, dst.strides) == (src.shape, src.strides) and xp.may_share_memory(
+            _first(dst), _first(src)
+        )
     if not (same and exact_ok):
         raise AutogradError(
             f"{op}: unsupported operation: some elements of the input tensor and the written-to "
