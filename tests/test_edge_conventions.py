@@ -111,6 +111,9 @@ EDGES = [
     Edge("minimum ties", lambda lib, x, y: lib.minimum(x, y), ([1.0, 2.0], [1.0, 5.0])),
     Edge("maximum with nan", lambda lib, x, y: lib.maximum(x, y), ([NAN, 1.0], [0.0, NAN])),
     Edge("max() with nan", lambda lib, x: x.max(), ([1.0, NAN, 3.0],)),
+    Edge("max() under a NaN gradient", lambda lib, x: x.max() * NAN, ([1.0, 3.0, 2.0],)),
+    Edge("amax() under a NaN gradient", lambda lib, x: x.amax() * NAN, ([1.0, 3.0, 2.0],)),
+    Edge("amax(dim) under an inf gradient", lambda lib, x: x.amax(1) * INF, ([[1.0, 3.0, 2.0]],)),
     # degenerate statistics
     Edge("std of constant values", lambda lib, x: x.std(), ([2.0, 2.0, 2.0],)),
     Edge("std(dim) of constant rows", lambda lib, x: x.std(dim=1), ([[1.0, 1.0], [1.0, 3.0]],)),

@@ -36,20 +36,24 @@ def peak(xp, x, dims):
 class _Extreme(Op):
     """Shared backward of amax / amin: the gradient is split equally among tied extremes.
 
-    ``nan_hits``: a NaN result takes its gradient from the NaN inputs (``max()`` / ``min()`` of
-    all elements in PyTorch); otherwise NaN == NaN is false and the gradient is NaN (``amax``).
+    ``nan_hits`` is PyTorch's ``max()`` / ``min()`` of all elements: a NaN result takes its
+    gradient from the NaN inputs, and the others get 0 by a select. Otherwise (``amax``) the
+    gradient is multiplied by the 0/1 mask, as PyTorch does there: NaN == NaN is false, and an
+    inf or NaN gradient makes NaN at the other places.
     """
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         keep = _keepdim_shape(x.shape, ctx.dims)
-        y = y.reshape(keep)
+        y, g = y.reshape(keep), g.reshape(keep)
         hit = x == y
         if ctx.nan_hits:
             hit = hit | (x.isnan() & y.isnan())
+            count = hit.to(g.dtype).sum(dim=ctx.dims, keepdim=True)
+            return (select(hit, (g / count).expand(x.shape)),)
         hit = hit.to(g.dtype)
-        return (g.reshape(keep) * hit / hit.sum(dim=ctx.dims, keepdim=True),)
+        return (g * hit / hit.sum(dim=ctx.dims, keepdim=True),)
 
 
 class Amax(_Extreme):
