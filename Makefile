@@ -4,7 +4,7 @@ PIP  := .venv/bin/pip
 RUFF := .venv/bin/ruff
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint format demo bench gallery wheel-check clean distclean
+.PHONY: help test lint format demo lesson bench gallery wheel-check clean distclean
 
 help: ## List targets
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -40,6 +40,37 @@ demo: .venv/.demos-stamp ## Train the reverse-task demo (installs graphviz via a
 	    echo "note: graphviz 'dot' not found; graphs will not be rendered"; \
 	  fi; }
 	$(PY) -m demos.reverse_task
+
+# The pictures and numbers of docs/ come from these runs (seed 0); `make lesson` redraws them all.
+DOC_PICTURES := \
+	reverse_task/attention_cross.png:reverse_cross_attention.png \
+	reverse_task/attention_cross_grad.png:reverse_cross_attention_grad.png \
+	reverse_task/attention_enc_self.png:reverse_enc_self_attention.png \
+	reverse_task/attention_dec_self.png:reverse_dec_self_attention.png \
+	reverse_task/attention_dec_self_grad.png:reverse_dec_self_attention_grad.png \
+	reverse_task/gradient_flow.png:reverse_gradient_flow.png \
+	reverse_task/graph_head.png:reverse_graph_head.png \
+	reverse_task/metrics.json:reverse_task.json \
+	sort_task/attention.png:sort_attention.png \
+	sort_task/metrics.json:sort_task.json \
+	attention_study/gradient_path.png:study_gradient_path.png \
+	attention_study/residual_gradients.png:study_residual_gradients.png \
+	attention_study/metrics.json:attention_study.json \
+	illustrated/positional_encoding.png:lesson_positional_encoding.png \
+	illustrated/graph_positional.png:lesson_graph_positional.png \
+	illustrated/qkv.png:lesson_qkv.png \
+	illustrated/scaling.png:lesson_scaling.png \
+	illustrated/multihead.png:lesson_multihead.png \
+	illustrated/layer_norm.png:lesson_layer_norm.png \
+	illustrated/decoding_step.png:lesson_decoding_step.png \
+	illustrated/lesson.json:lesson.json
+
+lesson: .venv/.demos-stamp ## Run the demos behind docs/ and copy their pictures and numbers into docs/img
+	$(PY) -m demos.reverse_task
+	$(PY) -m demos.sort_task
+	$(PY) -m demos.attention_study
+	$(PY) -m demos.illustrated
+	@for pair in $(DOC_PICTURES); do cp runs/$${pair%%:*} docs/img/$${pair##*:}; done
 
 bench: .venv/.dev-stamp ## Run the benchmarks
 	$(PY) -m bench.run

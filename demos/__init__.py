@@ -8,7 +8,12 @@ Each demo is ``python -m demos.<name>`` with ``--help``, ``--steps``, ``--seed``
 - ``sort_task`` / ``addition``: a GPT that sorts digits or adds numbers.
 - ``char_lm``: a character-level GPT on any text file.
 - ``attention_study``: where the gradient goes inside attention, step by step.
+- ``illustrated``: every concept of The Illustrated Transformer, drawn from the trained
+  ``reverse_task`` model (docs/illustrated-transformer.md).
 - ``graph_gallery``: the computation graphs people ask to see.
+
+``demos.load(run_dir)`` gives back a demo's trained model from its run folder, ready to inspect
+(``demos/trained.py``).
 
 They need the ``demos`` extra (matplotlib, tqdm): ``pip install -e ".[demos]"``.
 
@@ -24,3 +29,6 @@ import os
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 del _variable
+
+
+from .trained import load  # noqa: E402  (after the thread settings above)

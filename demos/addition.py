@@ -7,7 +7,9 @@ digit depends only on the digits already known. Of the 10,000 problems, 500 are 
 trained on; the loss counts only the three answer positions; the target is 100% exact match on the
 held-out problems.
 
-Writes loss.png, accuracy.png (training vs held-out during training), checkpoint.pt, metrics.json.
+Writes loss.png, accuracy.png (training vs held-out during training), attention.png (the
+trained GPT's causal self-attention on one held-out problem, masked cells marked), checkpoint.pt,
+metrics.json.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def from_digits(d: np.ndarray) -> np.ndarray:
 def main(argv=None) -> dict:
     parser = common.parser("addition", __doc__, steps=2000)
     digits.add_arguments(parser, layers=2, heads=4, width=64, lr=3e-3, batch=64)
-    parser.add_argument("--digits", type=int, default=2, help="digits per number (default 2)")
+    parser.add_argument("--digits", type=int, default=2, help="digits per number")
     args = parser.parse_args(argv)
     return digits.main(puzzle(args.digits), args)
 

@@ -43,7 +43,7 @@ def add_arguments(parser) -> None:
     seq2seq.add_arguments(parser)
     parser.set_defaults(d_model=32, heads=2, layers=2, d_ff=64, warmup=100, test_size=200)
     p = parser.add_argument_group("study")
-    p.add_argument("--depth", type=int, default=16, help="encoder layers in part 3 (default 16)")
+    p.add_argument("--depth", type=int, default=16, help="encoder layers in part 3")
 
 
 # --------------------------------------------------------------------------- part 2
@@ -343,7 +343,7 @@ def main(argv=None) -> dict:
         "gradient_path": path_rows,
         "residual_study": table,
         "seed": args.seed,
-        "config": seq2seq.vars_of(args),
+        "config": common.flags(args),
     }
     run.save_metrics(metrics)
     run.report()

@@ -104,14 +104,14 @@ def add_arguments(parser) -> None:
     p.add_argument("--text", type=Path, help="training text (default: stdlib docstrings)")
     p.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.pt")
     p = parser.add_argument_group("model and training (defaults: nanoGPT's CPU run)")
-    p.add_argument("--layers", type=int, default=4, help="n_layer (default 4)")
-    p.add_argument("--heads", type=int, default=4, help="n_head (default 4)")
-    p.add_argument("--width", type=int, default=128, help="n_embd (default 128)")
-    p.add_argument("--block", type=int, default=64, help="context length (default 64)")
-    p.add_argument("--batch", type=int, default=12, help="sequences per step (default 12)")
-    p.add_argument("--dropout", type=float, default=0.0, help="dropout (default 0)")
-    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default 1e-3)")
-    p.add_argument("--warmup", type=int, default=100, help="warm-up steps (default 100)")
+    p.add_argument("--layers", type=int, default=4, help="n_layer")
+    p.add_argument("--heads", type=int, default=4, help="n_head")
+    p.add_argument("--width", type=int, default=128, help="n_embd")
+    p.add_argument("--block", type=int, default=64, help="context length")
+    p.add_argument("--batch", type=int, default=12, help="sequences per step")
+    p.add_argument("--dropout", type=float, default=0.0, help="dropout")
+    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
+    p.add_argument("--warmup", type=int, default=100, help="warm-up steps")
     p.add_argument(
         "--decay-steps", type=int, help="step where the cosine decay ends (default: --steps)"
     )
@@ -121,7 +121,7 @@ def add_arguments(parser) -> None:
     p.add_argument("--sample-chars", type=int, default=500, help="characters to sample")
     p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature")
     p.add_argument("--top-k", type=int, default=40, help="sample among the k likeliest")
-    p.add_argument("--prompt", default="\n", help="text to start sampling from (default newline)")
+    p.add_argument("--prompt", default="\n", help="text to start sampling from")
 
 
 class Corpus:

@@ -51,6 +51,19 @@ except ImportError as missing:  # pragma: no cover - depends on the environment
 # --------------------------------------------------------------------------- command line and setup
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """``--help`` keeps the module docstring's layout, and each flag's line ends with the default
+    the parser really uses (read from it, so the text cannot drift from the code). Flags without
+    a default (None) or switches say nothing more."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default in (None, argparse.SUPPRESS) or action.nargs == 0:
+            return text
+        shown = "%(default)r" if isinstance(action.default, str) else "%(default)s"
+        return f"{text} (default: {shown})"
+
+
 def parser(name: str, doc: str | None, steps: int) -> argparse.ArgumentParser:
     """An ArgumentParser with the flags every demo takes: --steps, --seed, --device, --out.
 
@@ -60,20 +73,24 @@ def parser(name: str, doc: str | None, steps: int) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=f"python -m demos.{name}",
         description=doc,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
-    p.add_argument("--steps", type=int, default=steps, help="training steps (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    p.add_argument(
-        "--device", default="cpu", help="cpu, cuda or cuda:N (cuda needs CuPy; default: cpu)"
-    )
+    p.add_argument("--steps", type=int, default=steps, help="training steps")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (cuda needs CuPy)")
     p.add_argument(
         "--out",
         type=Path,
         default=Path("runs") / name,
-        help="directory for plots, checkpoint and metrics.json (default: %(default)s)",
+        help="directory for plots, checkpoint and metrics.json",
     )
     return p
+
+
+def flags(args: argparse.Namespace) -> dict:
+    """The parsed flags as JSON-friendly values (paths as strings), for metrics and checkpoints."""
+    plain = (int, float, str, bool, type(None))
+    return {k: (v if isinstance(v, plain) else str(v)) for k, v in vars(args).items()}
 
 
 def setup(args: argparse.Namespace) -> tuple[Run, np.random.Generator, minigrad.Device]:
@@ -221,6 +238,9 @@ def plot_heatmaps(
     xlabel: str = "key",
     ylabel: str = "query",
     diverging: bool = False,
+    masked=None,
+    panel_titles=None,
+    note: str | None = None,
 ) -> None:
     """A grid of heatmaps: ``maps`` is (rows, cols, T, S), one row per layer, one column per head.
 
@@ -228,6 +248,10 @@ def plot_heatmaps(
     (``diverging=True``) use a red-blue map centred on 0, each panel scaled to its own largest
     |value|, which the panel's title states (gradients of different heads differ by orders of
     magnitude, so a shared scale would leave most panels blank).
+
+    ``masked`` (a (T, S) boolean array, True = the query may not attend to the key) marks those
+    cells with a cross in every panel. ``panel_titles[r][c]`` replaces "layer r head c"; ``note``
+    is printed under the grid.
     """
     maps = np.asarray(maps, dtype=np.float64)
     rows, cols = maps.shape[:2]
@@ -239,21 +263,37 @@ def plot_heatmaps(
     for r in range(rows):
         for c in range(cols):
             ax = axes[r][c]
-            image = show_map(ax, maps[r, c], diverging, f"layer {r} head {c}")
+            name = panel_titles[r][c] if panel_titles is not None else f"layer {r} head {c}"
+            image = show_map(ax, maps[r, c], diverging, name)
             label_axes(ax, x_ticks, y_ticks)
+            if masked is not None:
+                mark_masked(ax, masked)
             if r == rows - 1:
                 ax.set_xlabel(xlabel, fontsize=8)
             if c == 0:
                 ax.set_ylabel(ylabel, fontsize=8)
     if not diverging and image is not None:
         fig.colorbar(image, ax=axes, shrink=0.8, label="attention weight")
+    lines = []
     if diverging:
-        fig.text(
-            0.5, 0.0, "blue: negative gradient, a descent step raises this entry; "
-            "red: positive, a step lowers it", ha="center", va="top", fontsize=9,
-        )  # fmt: skip
+        lines.append(
+            "blue: negative gradient, a descent step raises this entry; red: positive, a step "
+            "lowers it"
+        )
+    if masked is not None:
+        lines.append("×: masked, the query may not attend to this key")
+    if note:
+        lines.append(note)
+    if lines:
+        fig.text(0.5, 0.0, "\n".join(lines), ha="center", va="top", fontsize=9, wrap=True)
     fig.suptitle(title)
     save_figure(fig, path)
+
+
+def mark_masked(ax, masked) -> None:
+    """A small cross on every masked cell ((T, S) boolean, True = may not attend)."""
+    rows, cols = np.nonzero(np.asarray(masked))
+    ax.scatter(cols, rows, marker="x", s=14, c="#a0a0a0", linewidths=0.7)
 
 
 def show_map(ax, m: np.ndarray, diverging: bool, title: str, aspect: str = "equal"):

@@ -46,16 +46,12 @@ class Puzzle:
 def add_arguments(parser, layers: int, heads: int, width: int, lr: float, batch: int) -> None:
     """The model and optimiser flags, with per-demo defaults."""
     p = parser.add_argument_group("model and training")
-    p.add_argument("--layers", type=int, default=layers, help="GPT blocks (default %(default)s)")
-    p.add_argument("--heads", type=int, default=heads, help="attention heads (default %(default)s)")
-    p.add_argument("--width", type=int, default=width, help="n_embd (default %(default)s)")
-    p.add_argument("--lr", type=float, default=lr, help="peak learning rate (default %(default)s)")
-    p.add_argument(
-        "--batch", type=int, default=batch, help="problems per step (default %(default)s)"
-    )
-    p.add_argument(
-        "--test-size", type=int, default=500, help="most held-out problems (default 500)"
-    )
+    p.add_argument("--layers", type=int, default=layers, help="GPT blocks")
+    p.add_argument("--heads", type=int, default=heads, help="attention heads")
+    p.add_argument("--width", type=int, default=width, help="n_embd")
+    p.add_argument("--lr", type=float, default=lr, help="peak learning rate")
+    p.add_argument("--batch", type=int, default=batch, help="problems per step")
+    p.add_argument("--test-size", type=int, default=500, help="most held-out problems")
     p.add_argument("--eval-every", type=int, default=100, help="steps between accuracy checks")
 
 
@@ -108,6 +104,8 @@ def main(puzzle: Puzzle, args) -> dict:
         right = puzzle.reply(answer_of(puzzle, np.array(prompt)))
         print(f"  wrong: {puzzle.question(prompt)} {puzzle.reply(got)}  (expected {right})")
 
+    varied = test[np.argmax([len(set(p)) for p in test[:50]])]  # many distinct digits to read
+    draw_attention(model, puzzle, varied, run, device)
     steps_axis = np.arange(1, args.steps + 1)
     common.plot_curves(
         run.path("loss.png"), {"train": (steps_axis, losses)}, f"{puzzle.name}: loss"
@@ -120,10 +118,17 @@ def main(puzzle: Puzzle, args) -> dict:
         ylabel="accuracy",
     )
     run.record("accuracy.png", "accuracy on training and held-out problems during training")
+    spec = {
+        "class": "GPT",
+        "task": puzzle.name,
+        "kwargs": vars(config),
+        "decoding": {"prompt_len": puzzle.prompt_len, "answer_len": puzzle.answer_len},
+    }
     common.save_checkpoint(
-        run.path("checkpoint.pt"), model, optimizer, args.steps, config=vars(config)
-    )
-    run.record("checkpoint.pt", "model and optimizer state (minigrad.load)")
+        run.path("checkpoint.pt"), model, optimizer, args.steps, config=common.flags(args),
+        model_spec=spec,
+    )  # fmt: skip
+    run.record("checkpoint.pt", "model and optimizer state, model spec (demos.load)")
     metrics = {
         "task": puzzle.name,
         "held_out_accuracy": held_out,
@@ -135,11 +140,39 @@ def main(puzzle: Puzzle, args) -> dict:
         "parameters": model.get_num_params(),
         "seed": args.seed,
         "accuracy_during_training": checks,
-        "config": {**vars(config), "lr": args.lr, "batch": args.batch},
+        "config": common.flags(args),
+        "model_spec": spec,
     }
     run.save_metrics(metrics)
     run.report()
     return metrics
+
+
+def draw_attention(model, puzzle: Puzzle, prompt: np.ndarray, run, device) -> None:
+    """The trained GPT's causal self-attention, every layer and head, on one held-out problem:
+    the sequence it reads when it writes the answer (the prompt and all but the answer's last
+    token), with the masked cells (keys after the query) marked."""
+    x, _ = batch(puzzle, prompt[None], device)
+    blocks = [block.attn for block in model.transformer.h]
+    for attn in blocks:
+        attn.store_attention = True
+    model.eval()
+    with minigrad.no_grad():
+        model(x)
+    weights = np.stack([attn.attention.numpy()[0] for attn in blocks])  # (layers, H, T, T)
+    for attn in blocks:
+        attn.store_attention, attn.attention = False, None
+    labels = [str(t) for t in x[0].tolist()]
+    n = puzzle.prompt_len
+    labels = [f"{t}" if i < n else f"{t}'" for i, t in enumerate(labels)]
+    question = f"{puzzle.question(prompt.tolist())} {puzzle.reply(answer_of(puzzle, prompt))}"
+    common.plot_heatmaps(
+        run.path("attention.png"), weights, f"{puzzle.name}: causal self-attention on {question!r}",
+        x_ticks=labels, y_ticks=labels, masked=~np.tril(np.ones(weights.shape[-2:], dtype=bool)),
+        note=f"causal: position i reads positions 0..i only; the first {n} tokens are the prompt, "
+        "the primed ones the answer so far (each row predicts the next token)",
+    )  # fmt: skip
+    run.record("attention.png", "causal self-attention, every layer and head, one problem")
 
 
 def answer_of(puzzle: Puzzle, prompt: np.ndarray) -> list:

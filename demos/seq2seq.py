@@ -32,8 +32,7 @@ from minigrad import nn
 from minigrad.nn import functional as F
 from minigrad.optim import Adam
 from minigrad.optim.lr_scheduler import noam
-from transformer import MultiHeadAttention, Transformer, attention, data
-from transformer.attention import split_heads
+from transformer import MultiHeadAttention, Transformer, data
 
 from . import common
 
@@ -47,27 +46,25 @@ MAP_NOTE = {
 def add_arguments(parser) -> None:
     """The model, data and schedule flags of the encoder-decoder demos."""
     p = parser.add_argument_group("task and model")
-    p.add_argument("--length", type=int, default=10, help="sequence length incl. <s> (default 10)")
-    p.add_argument("--vocab", type=int, default=11, help="vocabulary incl. pad, <s> (default 11)")
-    p.add_argument("--d-model", type=int, default=64, help="model width (default 64)")
-    p.add_argument("--heads", type=int, default=4, help="attention heads (default 4)")
-    p.add_argument("--layers", type=int, default=2, help="encoder and decoder layers (default 2)")
-    p.add_argument("--d-ff", type=int, default=128, help="feed-forward width (default 128)")
-    p.add_argument("--dropout", type=float, default=0.0, help="dropout (default 0)")
-    p.add_argument("--batch", type=int, default=128, help="sequences per step (default 128)")
-    p.add_argument("--warmup", type=int, default=200, help="noam warm-up steps (default 200)")
-    p.add_argument("--factor", type=float, default=0.5, help="noam factor (default 0.5)")
-    p.add_argument("--smoothing", type=float, default=0.1, help="label smoothing (default 0.1)")
-    p.add_argument(
-        "--test-size", type=int, default=500, help="test and validation sequences (default 500)"
-    )
+    p.add_argument("--length", type=int, default=10, help="sequence length incl. <s>")
+    p.add_argument("--vocab", type=int, default=11, help="vocabulary incl. pad, <s>")
+    p.add_argument("--d-model", type=int, default=64, help="model width")
+    p.add_argument("--heads", type=int, default=4, help="attention heads")
+    p.add_argument("--layers", type=int, default=2, help="encoder and decoder layers")
+    p.add_argument("--d-ff", type=int, default=128, help="feed-forward width")
+    p.add_argument("--dropout", type=float, default=0.0, help="dropout")
+    p.add_argument("--batch", type=int, default=128, help="sequences per step")
+    p.add_argument("--warmup", type=int, default=200, help="noam warm-up steps")
+    p.add_argument("--factor", type=float, default=0.5, help="noam factor")
+    p.add_argument("--smoothing", type=float, default=0.1, help="label smoothing")
+    p.add_argument("--test-size", type=int, default=500, help="test and validation sequences")
     p.add_argument(
         "--eval-every", type=int, default=50,
-        help="steps between validation checks; the best weights are kept (default 50)",
+        help="steps between validation checks; the best weights are kept",
     )  # fmt: skip
     p.add_argument(
         "--inspect-at", type=int, default=100,
-        help="step at which to record attention gradients and gradient flow (default 100)",
+        help="step at which to record attention gradients and gradient flow",
     )  # fmt: skip
 
 
@@ -80,10 +77,8 @@ def main(task: str, argv=None, doc: str | None = None, steps: int = 600) -> dict
     common.note_missing_dot()
     make_batch = TASKS[task]
 
-    model = Transformer(
-        args.vocab, args.vocab, d_model=args.d_model, n_heads=args.heads, n_layers=args.layers,
-        d_ff=args.d_ff, dropout=args.dropout, norm_first=False, max_len=args.length,
-    ).to(device)  # fmt: skip
+    spec = model_spec(args, task)
+    model = Transformer(**spec["kwargs"]).to(device)
     init_attention_like_pytorch(model)
     optimizer = Adam(model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9)
     scheduler = noam(optimizer, d_model=args.d_model, warmup=args.warmup, factor=args.factor)
@@ -106,7 +101,7 @@ def main(task: str, argv=None, doc: str | None = None, steps: int = 600) -> dict
 
     def at_step(step: int) -> None:
         if step == inspect_step:
-            norms = inspect_gradients(model, run, *example, args.smoothing, step)
+            norms = inspect_gradients(model, run, *example, args.smoothing, step, task)
             inspected.update(step=step, per_layer=norms)
         if step % args.eval_every == 0 or step == args.steps:
             model.eval()
@@ -153,15 +148,18 @@ def main(task: str, argv=None, doc: str | None = None, steps: int = 600) -> dict
     run.record("lr.png", "learning-rate schedule (warm-up, then 1/sqrt(step))")
     draw_attention(model, run, *example, task)
     if not inspected:  # --steps 0: look at the untrained model
-        norms = inspect_gradients(model, run, *example, args.smoothing, 0)
+        norms = inspect_gradients(model, run, *example, args.smoothing, 0, task)
         inspected.update(step=0, per_layer=norms)
     common.save_graph(
-        run, head_graph(model, example[0]), "graph_head", "one attention head, op by op"
-    )
+        run, head_graph(model, *example, args.smoothing), "graph_head",
+        "decoder layer 0's masked self-attention op by op, coloured by the gradient of the loss",
+    )  # fmt: skip
 
-    config = vars_of(args)
-    common.save_checkpoint(run.path("checkpoint.pt"), model, optimizer, args.steps, config=config)
-    run.record("checkpoint.pt", "the kept weights and the optimizer state (minigrad.load)")
+    config = common.flags(args)
+    common.save_checkpoint(
+        run.path("checkpoint.pt"), model, optimizer, args.steps, config=config, model_spec=spec
+    )
+    run.record("checkpoint.pt", "the kept weights, optimizer state and model spec (demos.load)")
     metrics = {
         "task": task,
         "exact_match": exact,
@@ -177,10 +175,23 @@ def main(task: str, argv=None, doc: str | None = None, steps: int = 600) -> dict
         "validation_during_training": checks,
         "kept_step": best["step"],
         "config": config,
+        "model_spec": spec,
     }
     run.save_metrics(metrics)
     run.report()
     return metrics
+
+
+def model_spec(args, task: str) -> dict:
+    """How to rebuild the model (``Transformer(**spec["kwargs"])``) and decode with it; saved
+    in the checkpoint so that ``demos.load`` needs nothing else."""
+    kwargs = dict(
+        src_vocab=args.vocab, tgt_vocab=args.vocab, d_model=args.d_model, n_heads=args.heads,
+        n_layers=args.layers, d_ff=args.d_ff, dropout=args.dropout, norm_first=False,
+        max_len=args.length,
+    )  # fmt: skip
+    decoding = {"start_id": data.START_ID, "max_len": args.length, "pad_id": data.PAD_ID}
+    return {"class": "Transformer", "task": task, "kwargs": kwargs, "decoding": decoding}
 
 
 def init_attention_like_pytorch(model) -> None:
@@ -234,12 +245,6 @@ def smoothing_floor(eps: float, vocab: int) -> float:
     return float(-(probs * np.log(probs)).sum())
 
 
-def vars_of(args) -> dict:
-    """The parsed flags as JSON-friendly values (paths as strings)."""
-    plain = (int, float, str, bool)
-    return {k: (v if isinstance(v, plain) else str(v)) for k, v in vars(args).items()}
-
-
 def unseen(batch, held_out: set) -> tuple:
     """Drop the rows of a (src, tgt) batch whose source is a held-out test sequence."""
     src, tgt = batch
@@ -273,6 +278,20 @@ KINDS = {  # kind of attention: (file name, queries from the target?, keys from 
     "decoder self-attention": ("dec_self", True, True),
     "cross-attention": ("cross", True, False),
 }
+CAUSAL_NOTE = "causal: query i reads keys 0..i only; the crossed cells are masked (weight 0)"
+DS_NOTE = (
+    "dP = dO Vᵀ does not know the mask, so masked cells have a colour; dS = P ⊙ (dP − rowsum(dP ⊙ P))"
+    " is 0 wherever P is 0: a masked key receives no gradient"
+)
+
+
+def caption(kind: str, task: str) -> str:
+    """What the weights of this kind of attention show once the model has learned ``task``."""
+    if kind == "cross-attention":
+        return MAP_NOTE[task]
+    if kind == "decoder self-attention":
+        return CAUSAL_NOTE
+    return "every input position may read every other (no mask)"
 
 
 def attention_modules(model) -> dict[str, list[MultiHeadAttention]]:
@@ -297,33 +316,45 @@ def storing_attention(model):
             m.store_attention, m.attention = False, None
 
 
-def plot_attention(run, modules, src, tgt, grad: bool, title_note: str = "") -> None:
-    """Heatmaps of every kind of attention (weights, or their gradients), layers x heads."""
+def plot_attention(run, modules, src, tgt, grad: bool, title_note: str, task: str) -> None:
+    """Heatmaps of every kind of attention (weights, or their gradients), layers x heads.
+
+    The decoder's self-attention is causal: its masked cells are marked, and its gradient
+    picture shows dS, the gradient of the scores, beside dP for every head."""
     labels = {False: token_labels(src[0]), True: token_labels(tgt[0, :-1])}
     for kind, mods in modules.items():
         name, queries_from_tgt, keys_from_tgt = KINDS[kind]
-        maps = np.stack(
-            [(m.attention.grad if grad else m.attention.detach()).numpy()[0] for m in mods]
-        )  # (layers, heads, L, S)
+        weights = np.stack([m.attention.detach().numpy()[0] for m in mods])  # (layers, H, L, S)
+        maps, titles, note = weights, None, None if grad else caption(kind, task)
+        masked = None
+        if kind == "decoder self-attention":
+            masked = ~np.tril(np.ones(weights.shape[-2:], dtype=bool))
+        if grad:
+            maps = np.stack([m.attention.grad.numpy()[0] for m in mods])  # dP
+            if masked is not None:
+                ds = weights * (maps - (maps * weights).sum(-1, keepdims=True))
+                maps = np.stack([maps, ds], axis=2).reshape(ds.shape[0], -1, *ds.shape[2:])
+                titles = [[f"layer {r} head {c // 2}: {('dP', 'dS')[c % 2]}"
+                           for c in range(maps.shape[1])] for r in range(maps.shape[0])]  # fmt: skip
+                note = DS_NOTE
         file = f"attention_{name}{'_grad' if grad else ''}.png"
         what = f"d loss / d {kind} weights" if grad else f"{kind} weights"
         common.plot_heatmaps(
             run.path(file), maps, f"{what}{title_note}",
             x_ticks=labels[keys_from_tgt], y_ticks=labels[queries_from_tgt], diverging=grad,
+            masked=masked, panel_titles=titles, note=note,
         )  # fmt: skip
-        run.record(file, f"{what}, every layer and head")
+        run.record(file, f"{what}, every layer and head" + (" (dP beside dS)" if titles else ""))
 
 
 def draw_attention(model, run, src, tgt, task: str) -> None:
     """The trained model's attention weights on one held-out sequence."""
     with storing_attention(model) as modules, minigrad.no_grad():
         model(src, tgt[:, :-1])
-        plot_attention(
-            run, modules, src, tgt, grad=False, title_note=f" (trained)\n{MAP_NOTE[task]}"
-        )
+        plot_attention(run, modules, src, tgt, grad=False, title_note=" (trained)", task=task)
 
 
-def inspect_gradients(model, run, src, tgt, smoothing: float, step: int) -> dict:
+def inspect_gradients(model, run, src, tgt, smoothing: float, step: int, task: str) -> dict:
     """One sequence forward and backward in the middle of training, everything recorded.
 
     Draws d loss / d attention weights for every head, the gradient-flow chart (the gradient
@@ -346,7 +377,7 @@ def inspect_gradients(model, run, src, tgt, smoothing: float, step: int) -> dict
     with storing_attention(model) as modules, viz.record_gradients():
         loss = sequence_loss(model, src, tgt, smoothing)
         loss.backward()
-        plot_attention(run, modules, src, tgt, grad=True, title_note=f" at step {step}")
+        plot_attention(run, modules, src, tgt, grad=True, title_note=f" at step {step}", task=task)
     for h in handles:
         h.remove()
     model.train(was_training)
@@ -386,21 +417,24 @@ def token_labels(tokens) -> list[str]:
     return ["<s>" if t == data.START_ID else str(t - 2) for t in tokens.tolist()]
 
 
-def head_graph(model, src):
-    """The graph of head 0 of the first encoder layer's self-attention on ``src``, op by op.
+def head_graph(model, src, tgt, smoothing: float):
+    """The first decoder layer's masked self-attention on one sequence, op by op, coloured by the
+    gradient of the real loss.
 
-    The embedded input ``x`` is a named leaf; q, k and v come from the layer's trained
-    projections, split into heads, of which head 0 is kept, so the picture shows the whole path
-    from x to the head's output. Gradients left over from training are cleared first, so nothing
-    is coloured by them.
+    The whole loss runs forward and backward inside ``record_gradients`` with every attention on
+    its op-by-op path; the drawing goes back from that attention's output to the target tokens,
+    so it shows the embedding, the positional encoding, Q, K, V, the scores, the causal mask, the
+    softmax (with its detached row maximum), the concatenated heads and W_O, each by its name.
+    Gradients left over from training are cleared first.
     """
     model.zero_grad()
-    mha = model.encoder.layers[0].self_attn
-    x = model.positional(model.src_embed(src)).detach().requires_grad_()
-    x.name = "x"
-    q, k, v = (
-        split_heads(proj(x), mha.n_heads)[:, :1] for proj in (mha.q_proj, mha.k_proj, mha.v_proj)
-    )
-    out, _ = attention(q, k, v)
-    out.name = "head 0"
-    return viz.draw(out, model=mha)
+    mha = model.decoder.layers[0].self_attn
+    kept = {}
+    handle = mha.register_forward_hook(lambda module, args, output: kept.update(out=output))
+    with storing_attention(model), viz.record_gradients():
+        sequence_loss(model, src, tgt, smoothing).backward()
+    handle.remove()
+    model.zero_grad()
+    out = kept["out"]
+    out.name = "decoder.layers.0.self_attn output"
+    return viz.draw(out, model=model)

@@ -6,7 +6,9 @@ There are 3^6 = 729 possible prompts; a quarter is held out and never trained on
 only the six answer positions. A small GPT (pre-LN, as nanoGPT) reaches 100% exact match on the
 held-out prompts in a minute or two on two CPU cores.
 
-Writes loss.png, accuracy.png (training vs held-out during training), checkpoint.pt, metrics.json.
+Writes loss.png, accuracy.png (training vs held-out during training), attention.png (the
+trained GPT's causal self-attention on one held-out problem, masked cells marked), checkpoint.pt,
+metrics.json.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ def puzzle(length: int = 6, num_digits: int = 3) -> digits.Puzzle:
 def main(argv=None) -> dict:
     parser = common.parser("sort_task", __doc__, steps=1000)
     digits.add_arguments(parser, layers=2, heads=4, width=64, lr=3e-3, batch=64)
-    parser.add_argument("--length", type=int, default=6, help="digits to sort (default 6)")
-    parser.add_argument("--num-digits", type=int, default=3, help="digit range (default 3: 0-2)")
+    parser.add_argument("--length", type=int, default=6, help="digits to sort")
+    parser.add_argument("--num-digits", type=int, default=3, help="digit range")
     args = parser.parse_args(argv)
     return digits.main(puzzle(args.length, args.num_digits), args)
 

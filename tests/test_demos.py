@@ -4,15 +4,19 @@ exactly; graphs fall back to .dot files without Graphviz."""
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
+import re
 
+import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
 pytest.importorskip("tqdm")
 
-from demos import common  # noqa: E402  (after the skips: needs matplotlib)
+import demos  # noqa: E402  (after the skips: needs matplotlib)
+from demos import common  # noqa: E402
 
 SEQ2SEQ_TINY = "--d-model 16 --heads 2 --layers 1 --d-ff 32 --batch 8 --length 6 --test-size 16"
 GPT_TINY = "--layers 1 --heads 2 --width 16 --batch 8 --test-size 20 --eval-every 2"
@@ -26,8 +30,8 @@ SMOKE = {
          "attention_enc_self.png", "attention_dec_self_grad.png", "gradient_flow.png",
          "checkpoint.pt"],
     ),
-    "sort_task": (GPT_TINY, ["loss.png", "accuracy.png", "checkpoint.pt"]),
-    "addition": (GPT_TINY, ["loss.png", "accuracy.png", "checkpoint.pt"]),
+    "sort_task": (GPT_TINY, ["loss.png", "accuracy.png", "attention.png", "checkpoint.pt"]),
+    "addition": (GPT_TINY, ["loss.png", "accuracy.png", "attention.png", "checkpoint.pt"]),
     "char_lm": (f"{CHAR_TINY} --sample-chars 20", ["loss.png", "samples.txt", "checkpoint.pt"]),
     "attention_study": (
         f"{SEQ2SEQ_TINY} --depth 3",
@@ -35,14 +39,15 @@ SMOKE = {
     ),
     "graph_gallery": ("", []),
 }  # fmt: skip
-DEMOS = ["reverse_task", *SMOKE]
+DEMOS = ["reverse_task", "illustrated", *SMOKE]
 
 
 def run_demo(name: str, flags: str, out, steps: int = 3, seed: int = 0) -> dict:
     module = importlib.import_module(f"demos.{name}")
     argv = f"--steps {steps} --seed {seed} --out {out} {flags}".split()
     metrics = module.main(argv)
-    assert json.loads((out / "metrics.json").read_text()) == json.loads(json.dumps(metrics))
+    written = "lesson.json" if name == "illustrated" else "metrics.json"
+    assert json.loads((out / written).read_text()) == json.loads(json.dumps(metrics))
     return metrics
 
 
@@ -78,6 +83,40 @@ def test_help_names_the_common_flags(name, capsys):
     usage = capsys.readouterr().out
     for flag in ("--steps", "--seed", "--device", "--out"):
         assert flag in usage
+
+
+@pytest.mark.parametrize("name", DEMOS)
+def test_help_states_the_defaults_the_parser_uses(name, capsys, monkeypatch):
+    """Every default in --help is read from the parser, so the text and the code cannot differ."""
+    made = []
+    real = common.parser
+    monkeypatch.setattr(common, "parser", lambda *a, **k: made.append(real(*a, **k)) or made[-1])
+    module = importlib.import_module(f"demos.{name}")
+    with pytest.raises(SystemExit):
+        module.main(["--help"])
+    usage = " ".join(capsys.readouterr().out.split())
+    for action in made[0]._actions:
+        if action.option_strings and action.default not in (None, argparse.SUPPRESS):
+            if action.nargs != 0:
+                shown = repr(action.default) if isinstance(action.default, str) else action.default
+                assert f"(default: {shown})" in usage, action.dest
+    assert re.search(r"\(default \d", usage) is None, "a default typed by hand"
+
+
+def test_a_trained_gpt_loads_from_its_run_folder(tmp_path):
+    run_demo("sort_task", SMOKE["sort_task"][0], tmp_path)
+    trained = demos.load(tmp_path)
+    assert trained.spec["class"] == "GPT" and not trained.model.training
+    prompts, answer = trained.example(seed=1)
+    assert answer.equal(prompts.sort(dim=1)[0])
+    out = trained.decode(prompts)
+    assert out.shape == (1, 12) and out[:, :6].equal(prompts)
+    trained.model(out[:, :-1])
+    weights = trained.model.transformer.h[0].attn.attention  # kept by the forward pass
+    assert weights.shape == (1, 2, 11, 11)
+    assert (
+        weights.detach().numpy()[0][:, np.triu_indices(11, 1)[0], np.triu_indices(11, 1)[1]] == 0
+    ).all()
 
 
 def test_runs_are_reproducible_from_the_seed(tmp_path):
@@ -116,3 +155,23 @@ def test_reverse_task_learns_on_a_small_budget(tmp_path, capsys):
     for f in SMOKE["copy_task"][1] + ["graph_model", "graph_head", "metrics.json"]:
         assert f in printed
         assert list(tmp_path.glob(f + "*")), f
+
+    # One call gives the model back, ready to inspect, decoding as the demo did.
+    trained = demos.load(tmp_path)
+    assert trained.spec["kwargs"]["norm_first"] is False and trained.spec["task"] == "reverse"
+    src, tgt = trained.example(seed=5)
+    decoded = trained.decode(src)
+    assert decoded.shape == tgt.shape and int(decoded[0, 0]) == trained.spec["decoding"]["start_id"]
+    cross = trained.model.decoder.layers[0].cross_attn.attention  # from the last decoding step
+    assert cross.shape[:2] == (1, 2) and cross.shape[-1] == src.shape[1]
+    with pytest.raises(FileNotFoundError, match="run the demo first"):
+        demos.load(tmp_path / "nothing here")
+
+    # The lesson's pictures are drawn from that model, and the same run draws the same numbers.
+    first = run_demo("illustrated", f"--run {tmp_path}", tmp_path / "a")
+    again = run_demo("illustrated", f"--run {tmp_path}", tmp_path / "b")
+    assert first == again
+    for f in ("positional_encoding", "qkv", "scaling", "multihead", "layer_norm", "decoding_step"):
+        assert (tmp_path / "a" / f"{f}.png").stat().st_size > 0, f
+    assert first["multihead"]["max_abs_diff_from_module_output"] < 1e-5  # Concat(...) W_O + b
+    assert first["positional"]["largest_spread_over_positions"] < 1e-9  # PE·PE depends on k only

@@ -6,6 +6,7 @@ Parity with PyTorch's own layers is in test_transformer_parity.py.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -29,6 +30,7 @@ from transformer import (
     target_mask,
 )
 from transformer.data import addition_task, copy_task, reverse_task, sort_task
+from transformer.masks import MaskWarning
 
 
 @pytest.fixture(autouse=True)
@@ -111,6 +113,93 @@ def test_op_by_op_attention_matches_the_fused_function():
     np.testing.assert_allclose(out.numpy(), fused.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(weights.sum(-1).numpy(), 1.0, rtol=1e-6)
     assert (weights[0, :, :, 3:].numpy() == 0).all()  # masked keys get no weight at all
+
+
+def attention_both_ways(q, k, v, mask):
+    """(output, dq, dk, dv) of the op-by-op and the fused attention, for one loss."""
+    results = []
+    for path in ("op by op", "fused"):
+        leaves = [t.detach().requires_grad_() for t in (q, k, v)]
+        if path == "fused":
+            out = F.scaled_dot_product_attention(*leaves, attn_mask=mask)
+        else:
+            out = attention(*leaves, mask)[0]
+        (out * out.detach().cos()).sum().backward()
+        results.append([npy(out)] + [t.grad.numpy() for t in leaves])
+    return results
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_both_attention_paths_agree_with_fully_masked_query_rows(seed):
+    """A query with no key to attend outputs 0 and sends 0 gradient, on both paths, with no
+    NumPy RuntimeWarning (invalid value, divide by zero) on the way."""
+    rng = np.random.default_rng(seed)
+    q, k, v = (minigrad.tensor(rng.standard_normal((2, 3, n, 4)), dtype=minigrad.float32)
+               for n in (5, 6, 6))  # fmt: skip
+    mask = rng.random((2, 1, 5, 6)) < 0.4
+    mask[0, 0, 1] = mask[1, 0, 4] = False  # two queries with every key blocked
+    mask = minigrad.tensor(mask)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", MaskWarning)
+        op_by_op, fused = attention_both_ways(q, k, v, mask)
+    for a, b in zip(op_by_op, fused):
+        assert np.isfinite(a).all()
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert (op_by_op[0][0, :, 1] == 0).all() and (op_by_op[0][1, :, 4] == 0).all()
+    assert (op_by_op[1][0, :, 1] == 0).all()  # no gradient reaches the query that saw nothing
+
+
+def test_multi_head_attention_paths_agree_with_fully_masked_rows():
+    fused = MultiHeadAttention(d_model=8, n_heads=2)
+    stored = MultiHeadAttention(d_model=8, n_heads=2, store_attention=True)
+    stored.load_state_dict(fused.state_dict())
+    x = minigrad.randn(2, 4, 8)
+    mask = padding_mask(minigrad.tensor([[0, 0, 0, 0], [1, 2, 0, 0]]), 0)  # sequence 0: all pad
+    with pytest.warns(MaskWarning, match="blocks every key"):
+        a = fused(x, x, x, mask)
+    with pytest.warns(MaskWarning):
+        b = stored(x, x, x, mask)
+    np.testing.assert_allclose(npy(a), npy(b), rtol=1e-5, atol=1e-6)
+    assert (npy(stored.attention)[0] == 0).all()
+
+
+def test_an_inverted_causal_mask_warns_and_says_so():
+    mha = MultiHeadAttention(d_model=8, n_heads=2)
+    x = minigrad.randn(1, 4, 8)
+    with pytest.warns(MaskWarning, match=r"~causal_mask.*pass causal_mask\(T\)"):
+        mha(x, x, x, ~causal_mask(4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MaskWarning)
+        mha(x, x, x, causal_mask(4))  # the right masks are silent
+        y = x.unsqueeze(1)  # (B, H, T, D)
+        attention(y, y, y, target_mask(minigrad.tensor([[1, 6, 0, 0]]), 0))
+
+
+@pytest.mark.parametrize(
+    "shapes, expected",
+    [
+        (((4, 8), (4, 8), (4, 8)), r"query of shape \(batch, length, d_model=8\), got \[4, 8\] \(add"),
+        (((1, 4, 6), (1, 4, 8), (1, 4, 8)), r"query of shape .* got \[1, 4, 6\]"),
+        (((1, 4, 8), (1, 5, 8), (1, 3, 8)), r"key and value one length"),
+    ],
+)  # fmt: skip
+def test_multi_head_attention_names_the_expected_shape(shapes, expected):
+    mha = MultiHeadAttention(d_model=8, n_heads=2)
+    with pytest.raises(minigrad.ShapeError, match=expected):
+        mha(*(minigrad.randn(*s) for s in shapes))
+
+
+def test_attention_rejects_wrong_ranks_and_masks_clearly():
+    q = minigrad.randn(4, 8)
+    with pytest.raises(minigrad.ShapeError, match=r"at least 2-D, got query \[8\]"):
+        attention(q[0], q, q)
+    with pytest.raises(minigrad.ShapeError, match=r"key\[-2\] == value\[-2\]"):
+        attention(q, q, q[:3])
+    with pytest.raises(minigrad.DTypeError, match="mask must be a bool tensor"):
+        attention(q, q, q, minigrad.zeros(4, 4))
+    with pytest.raises(minigrad.ShapeError, match=r"does not fit 4 queries and 4 keys"):
+        attention(q, q, q, causal_mask(3))
 
 
 def test_stored_attention_weights_retain_their_gradient():

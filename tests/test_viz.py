@@ -134,6 +134,53 @@ def test_masks_and_named_tensors():
     assert by_title(viz.capture(y), "y").kind == "output"
 
 
+def named_attention():
+    """softmax(q k^T) v with every intermediate tensor named, as a learner would."""
+    q, k, v = (named(np.random.default_rng(i).standard_normal((3, 2)), n) for i, n in
+               enumerate("QKV"))  # fmt: skip
+    scores = q @ k.mT
+    scores.name = "S"
+    weights = scores.softmax(-1)
+    weights.name = "P"
+    out = weights @ v
+    out.name = "O"
+    return out
+
+
+def test_names_of_intermediate_tensors_are_drawn_before_and_after_a_recorded_backward():
+    out = named_attention()
+    titles = {v.title for v in viz.capture(out).vertices.values() if v.kind == "tensor"}
+    assert titles == {"", "S", "P"}  # kᵀ is unnamed
+    with viz.record_gradients():  # backward frees the intermediate tensors; the record keeps names
+        out.sum().backward()
+    g = viz.capture(out)
+    assert {v.title: v.kind for v in g.vertices.values() if v.title in ("S", "P", "O")} == {
+        "S": "tensor", "P": "tensor", "O": "output"}  # fmt: skip
+    assert by_title(g, "P").grad is not None  # and coloured by the gradient that reached it
+    merged = viz.merge_tensors(g)
+    assert [v.notes for v in merged.vertices.values() if v.kind == "op"] == [[], ["S"], ["P"], []]
+
+
+def test_the_transformer_names_what_the_learner_did_not_make():
+    from transformer import Transformer
+
+    model = Transformer(6, 6, d_model=8, n_heads=2, n_layers=1, d_ff=16, dropout=0.0, max_len=5)
+    for m in model.modules():
+        m.store_attention = True  # the op-by-op path
+    src = mg.randint(0, 6, (1, 5))
+    logits = model(src, src)
+    titles = {v.title for v in viz.capture(logits, model=model).vertices.values()}
+    for name in ("positional encoding PE[0:5]", "row max, detached (softmax shift: no gradient)",
+                 "blocked keys: ~(causal mask)", "P = softmax(S)", "Q (heads split)",
+                 "Concat(head_1..head_h)"):  # fmt: skip
+        assert name in titles, name
+    g = viz.capture(logits, model=model)
+    tables = [v for v in g.vertices.values() if v.title == "positional encoding PE[0:5]"]
+    assert len(tables) == 2  # the source's and the target's
+    for pe in tables:
+        assert pe.kind == "const" and pe.notes == ["rows of buffer positional.pe"]
+
+
 def test_show_data_summaries():
     x = named([1.0, 2.0, 6.0], "x")
     y = (x * 2.0).sum()

@@ -1,6 +1,7 @@
 """The Transformer of "Attention Is All You Need" and a GPT, built on minigrad, written to be read.
 
-masks.py       causal_mask, padding_mask, target_mask, combine   (True = may attend)
+masks.py       causal_mask, padding_mask, target_mask, combine   (True = may attend), and
+               check_mask, which warns (MaskWarning) about masks that block whole query rows
 positional.py  sinusoidal_encoding, SinusoidalPositionalEncoding, LearnedPositionalEmbedding
 attention.py   attention (op by op), MultiHeadAttention, CausalSelfAttention, KVCache
 layers.py      FeedForward, Residual (pre-/post-LN), EncoderLayer, DecoderLayer

@@ -25,9 +25,10 @@ from __future__ import annotations
 import math
 
 from minigrad import ShapeError, Tensor, nn
+from minigrad.errors import format_shape
 from minigrad.nn import functional as F
 
-from .masks import causal_mask
+from .masks import causal_mask, check_mask
 
 
 def attention(
@@ -41,20 +42,66 @@ def attention(
     ``dropout`` (a callable such as ``nn.Dropout``) is applied to the weights used for the output;
     the returned weights are the ones before dropout, i.e. the attention pattern itself.
 
-    ``F.scaled_dot_product_attention`` computes the same output with a fused softmax.
+    A query whose keys are all masked has nothing to average: its weights and its output are 0,
+    and so are the gradients reaching it, exactly what ``F.scaled_dot_product_attention`` (the
+    fused path, as PyTorch's) gives. ``masks.check_mask`` warns when a mask does that.
+
+    The tensors are named for ``minigrad.viz.draw``: ``S = QK^T/sqrt(d)``, ``P = softmax(S)``, the
+    detached row maximum and the blocked keys explain themselves in a graph.
     """
+    _check_ranks(query, key, value)
+    if mask is not None:
+        check_mask(mask, query.shape[-2], key.shape[-2], "attention")
+    return _attend(query, key, value, mask, dropout)
+
+
+def _attend(query, key, value, mask, dropout) -> tuple[Tensor, Tensor]:
+    """``attention`` after its checks (``MultiHeadAttention`` has made them already)."""
     d_k = query.shape[-1]
     scores = query @ key.mT / math.sqrt(d_k)  # (..., L, S): q_i . k_j / sqrt(d_k)
+    scores.name = "S = QKᵀ/√d"
+    dead = None  # rows with every key blocked
     if mask is not None:
-        scores = scores.masked_fill(~mask, float("-inf"))  # exp(-inf) = 0: no weight at all
+        blocked = ~mask
+        blocked.name = f"blocked keys: ~({mask.name or 'mask'})"
+        scores = scores.masked_fill(blocked, float("-inf"))  # exp(-inf) = 0: no weight at all
+        scores.name = "S, masked"
+        dead = blocked.all(-1, keepdim=True)
+        dead.name = "rows with every key blocked"
     # softmax over the keys, written out. Subtracting each row's maximum changes nothing (the
     # factor exp(-max) cancels in the ratio) but keeps exp from overflowing; the maximum is
-    # detached because the result does not depend on it.
-    shifted = scores - scores.amax(-1, keepdim=True).detach()
-    e = shifted.exp()
-    weights = e / e.sum(-1, keepdim=True)  # (..., L, S), rows sum to 1
+    # detached because the result does not depend on it. A row with every key blocked has the
+    # maximum -inf, and -inf - (-inf) is NaN: it is shifted by 0 instead, and its sum (0) is
+    # divided as 1, so its weights are 0.
+    row_max = scores.amax(-1, keepdim=True).detach()
+    if dead is not None:
+        row_max = row_max.masked_fill(dead, 0.0)
+    row_max.name = "row max, detached (softmax shift: no gradient)"
+    e = (scores - row_max).exp()
+    total = e.sum(-1, keepdim=True)
+    if dead is not None:
+        total = total.masked_fill(dead, 1.0)
+    weights = e / total  # (..., L, S), rows sum to 1 (or are all 0: no key to attend)
+    weights.name = "P = softmax(S)"
     used = weights if dropout is None else dropout(weights)
-    return used @ value, weights
+    out = used @ value
+    out.name = "O = PV"
+    return out, weights
+
+
+def _check_ranks(query: Tensor, key: Tensor, value: Tensor) -> None:
+    """query (..., L, D), key (..., S, D), value (..., S, D_v), or a ShapeError saying so."""
+    shapes = f"query {format_shape(query.shape)}, key {format_shape(key.shape)}, value {format_shape(value.shape)}"
+    if min(query.ndim, key.ndim, value.ndim) < 2:
+        raise ShapeError(
+            f"attention: expected query (..., L, D), key (..., S, D) and value (..., S, D_v), "
+            f"each at least 2-D, got {shapes}"
+        )
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ShapeError(
+            f"attention: expected query (..., L, D), key (..., S, D) and value (..., S, D_v) "
+            f"with query[-1] == key[-1] and key[-2] == value[-2], got {shapes}"
+        )
 
 
 class MultiHeadAttention(nn.Module):
@@ -69,7 +116,10 @@ class MultiHeadAttention(nn.Module):
     [0:d], [d:2d], [2d:3d] are our q_proj, k_proj, v_proj weights.
 
     ``mask``: boolean, True = may attend, broadcastable to (B, H, L, S); a 3-d (B, L, S) mask is
-    given a heads dimension. Note that PyTorch's ``attn_mask`` uses the opposite convention.
+    given a heads dimension. Note that PyTorch's ``attn_mask`` uses the opposite convention. A
+    query whose keys are all masked outputs 0 and passes no gradient, on both paths; such a mask
+    warns once with its likely cause (``masks.check_mask``). Inputs that are not (batch, length,
+    d_model) raise a ``ShapeError`` naming the expected shape.
 
     ``fused=True`` computes attention with ``F.scaled_dot_product_attention``; ``fused=False`` uses
     the op-by-op ``attention``. ``store_attention=True`` takes the op-by-op path and keeps the
@@ -103,20 +153,43 @@ class MultiHeadAttention(nn.Module):
     def forward(
         self, query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None = None
     ) -> Tensor:
+        self._check_inputs(query, key, value)
+        if mask is not None:
+            check_mask(mask, query.shape[1], key.shape[1], type(self).__name__, stacklevel=5)
         q = split_heads(self.q_proj(query), self.n_heads)  # (B, H, L, D)
         k = split_heads(self.k_proj(key), self.n_heads)  # (B, H, S, D)
         v = split_heads(self.v_proj(value), self.n_heads)  # (B, H, S, D)
+        q.name, k.name, v.name = "Q (heads split)", "K (heads split)", "V (heads split)"
         if mask is not None and mask.ndim == 3:
-            mask = mask.unsqueeze(1)  # (B, L, S) -> (B, 1, L, S): the same for every head
+            name, mask = mask.name, mask.unsqueeze(1)  # (B, 1, L, S): the same for every head
+            mask.name = name
         if self.fused and not self.store_attention:
             p = self.dropout.p if self.training else 0.0
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
         else:
-            out, weights = attention(q, k, v, mask, self.dropout)
+            out, weights = _attend(q, k, v, mask, self.dropout)
             if self.store_attention:
                 weights.retain_grad()
                 self.attention = weights
-        return self.out_proj(merge_heads(out))  # (B, L, d_model)
+        heads = merge_heads(out)
+        heads.name = "Concat(head_1..head_h)"
+        return self.out_proj(heads)  # (B, L, d_model): Concat(...) W^O
+
+    def _check_inputs(self, query: Tensor, key: Tensor, value: Tensor) -> None:
+        """Each input (batch, length, d_model), keys and values of one length, else ShapeError."""
+        for what, t in (("query", query), ("key", key), ("value", value)):
+            if t.ndim != 3 or t.shape[-1] != self.d_model:
+                hint = " (add the batch dimension: x.unsqueeze(0))" if t.ndim == 2 else ""
+                raise ShapeError(
+                    f"{type(self).__name__}: expected {what} of shape (batch, length, "
+                    f"d_model={self.d_model}), got {format_shape(t.shape)}{hint}"
+                )
+        if key.shape[:2] != value.shape[:2] or key.shape[0] != query.shape[0]:
+            raise ShapeError(
+                f"{type(self).__name__}: query {format_shape(query.shape)}, key "
+                f"{format_shape(key.shape)} and value {format_shape(value.shape)} need one batch "
+                f"size, and key and value one length"
+            )
 
     def extra_repr(self) -> str:
         return f"d_model={self.d_model}, n_heads={self.n_heads}, fused={self.fused}"
@@ -181,6 +254,10 @@ class CausalSelfAttention(nn.Module):
     With ``cache`` (a ``KVCache``), the new tokens' keys and values are appended to the cache and
     the T new queries attend to all cached keys up to their own position (``causal_mask`` with an
     offset), so feeding a sequence in pieces gives the outputs of feeding it whole.
+
+    ``store_attention = True`` takes the op-by-op path of ``attention`` and keeps the causal
+    weights (B, H, T, S) of the last call in ``self.attention`` (retaining their gradient), as
+    ``MultiHeadAttention`` does.
     """
 
     def __init__(self, n_embd: int, n_head: int, dropout: float = 0.0, bias: bool = True):
@@ -194,15 +271,28 @@ class CausalSelfAttention(nn.Module):
         self.c_proj = nn.Linear(n_embd, n_embd, bias=bias)
         self.attn_dropout_p = dropout
         self.resid_dropout = nn.Dropout(dropout)
+        self.store_attention = False
+        self.attention: Tensor | None = None
 
     def forward(self, x: Tensor, cache: KVCache | None = None) -> Tensor:
+        if x.ndim != 3 or x.shape[-1] != self.n_embd:
+            raise ShapeError(
+                f"CausalSelfAttention: expected x of shape (batch, length, n_embd={self.n_embd}), "
+                f"got {format_shape(x.shape)}"
+            )
         q, k, v = self.c_attn(x).split(self.n_embd, dim=2)  # each (B, T, n_embd), views
         q, k, v = (split_heads(t, self.n_head) for t in (q, k, v))  # each (B, H, T, D)
         if cache is not None:
             k, v = cache.update(k, v)  # (B, H, S, D): cached keys then the new ones
         T, S = q.shape[2], k.shape[2]
         p = self.attn_dropout_p if self.training else 0.0
-        if S == T:
+        if self.store_attention:
+            dropout = (lambda w: F.dropout(w, p)) if p > 0.0 else None
+            mask = causal_mask(T, offset=S - T, device=x.device)
+            y, weights = _attend(q, k, v, mask, dropout)
+            weights.retain_grad()
+            self.attention = weights
+        elif S == T:
             y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
         else:
             mask = causal_mask(T, offset=S - T, device=x.device)

@@ -8,14 +8,22 @@ whose shape is (batch, heads, queries, keys), so a mask only needs the dimension
     padding_mask(tokens, pad)   (B, 1, 1, S)   one row of keys per sequence, for all queries
     target_mask(tokens, pad)    (B, 1, T, T)   both at once, for a decoder's padded targets
 
-Beware the two conventions in the wild: PyTorch's ``nn.MultiheadAttention`` takes ``attn_mask`` and
+Each mask is named (``tensor.name``), so that graphs drawn with ``minigrad.viz`` say which
+mask a ``masked_fill`` applies. Beware the two conventions in the wild: PyTorch's ``nn.MultiheadAttention`` takes ``attn_mask`` and
 ``key_padding_mask`` where True means the opposite (*not* allowed). Convert with ``~mask``.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import minigrad
-from minigrad import Tensor
+from minigrad import DTypeError, ShapeError, Tensor
+from minigrad.errors import format_shape
+
+
+class MaskWarning(UserWarning):
+    """A mask that runs but is probably not the one meant (see ``check_mask``)."""
 
 
 def causal_mask(size: int, offset: int = 0, device=None) -> Tensor:
@@ -41,7 +49,9 @@ def causal_mask(size: int, offset: int = 0, device=None) -> Tensor:
     """
     queries = minigrad.arange(size, device=device).unsqueeze(1) + offset
     keys = minigrad.arange(size + offset, device=device).unsqueeze(0)
-    return keys <= queries
+    mask = keys <= queries
+    mask.name = "causal mask"
+    return mask
 
 
 def padding_mask(tokens: Tensor, pad_id: int) -> Tensor:
@@ -54,7 +64,9 @@ def padding_mask(tokens: Tensor, pad_id: int) -> Tensor:
                   key 0 1 2 3
         any query     1 1 0 0
     """
-    return (tokens != pad_id).unsqueeze(1).unsqueeze(2)
+    mask = (tokens != pad_id).unsqueeze(1).unsqueeze(2)
+    mask.name = "padding mask"
+    return mask
 
 
 def target_mask(tokens: Tensor, pad_id: int) -> Tensor:
@@ -67,9 +79,11 @@ def target_mask(tokens: Tensor, pad_id: int) -> Tensor:
         query 1       1 1 0
         query 2       1 1 0      (a pad query still attends to real keys: no all -inf row)
     """
-    return combine(
+    mask = combine(
         padding_mask(tokens, pad_id), causal_mask(tokens.shape[-1], device=tokens.device)
     )
+    mask.name = "causal and padding mask"
+    return mask
 
 
 def combine(*masks: Tensor | None) -> Tensor | None:
@@ -85,3 +99,50 @@ def combine(*masks: Tensor | None) -> Tensor | None:
     for m in present[1:]:
         out = out & m
     return out
+
+
+def check_mask(mask: Tensor, queries: int, keys: int, who: str, stacklevel: int = 3) -> None:
+    """Check an attention mask for ``queries`` x ``keys`` scores before it is used.
+
+    Raises a ``DTypeError`` for a mask that is not boolean and a ``ShapeError`` for one whose last
+    two dimensions do not broadcast to (queries, keys). Warns (``MaskWarning``, once per call
+    site, as Python shows warnings) when the mask blocks every key of some query, since that
+    query then attends to nothing and its output is 0. The usual cause is a mask in PyTorch's
+    convention (True = blocked) where this package's (True = may attend) is expected; a mask that
+    is exactly ``~causal_mask`` is named as such. ``stacklevel`` points the warning at the
+    caller's line, as in ``warnings.warn``.
+    """
+    if not isinstance(mask, Tensor) or mask.dtype is not minigrad.bool:
+        got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+        raise DTypeError(
+            f"{who}: mask must be a bool tensor (True = may attend), got {got}; for an additive "
+            f"float mask of 0 and -inf, pass mask == 0"
+        )
+    if mask.ndim < 2 or any(m not in (1, n) for m, n in zip(mask.shape[-2:], (queries, keys))):
+        raise ShapeError(
+            f"{who}: mask of shape {format_shape(mask.shape)} does not fit {queries} queries and "
+            f"{keys} keys: its last two dimensions must broadcast to ({queries}, {keys})"
+        )
+    if bool(mask.any(-1).all()):
+        return
+    if queries == keys > 1 and mask.shape[-2:] == (queries, keys):
+        inverted = bool((mask == ~causal_mask(queries, device=mask.device)).all())
+    else:
+        inverted = False
+    if inverted:
+        cause = (
+            "it is ~causal_mask: True above the diagonal, where PyTorch's attn_mask marks the "
+            "keys to block. Here True means may attend: pass causal_mask(T) itself"
+        )
+    else:
+        cause = (
+            "those queries attend to nothing and output 0. If the mask marks the keys to block "
+            "(PyTorch's attn_mask and key_padding_mask convention), invert it with ~mask; here "
+            "True means may attend"
+        )
+    warnings.warn(
+        f"{who}: the mask of shape {format_shape(mask.shape)} blocks every key for some "
+        f"queries; {cause}",
+        MaskWarning,
+        stacklevel=stacklevel,
+    )

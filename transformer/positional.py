@@ -47,7 +47,8 @@ class SinusoidalPositionalEncoding(nn.Module):
     entries are about 1/sqrt(d_model) in size, while the encoding's entries lie in [-1, 1] and
     would drown the token's identity. Pass ``scale=False`` to add the encoding to x unscaled.
 
-    The table is a buffer named ``pe`` of shape (max_len, d_model).
+    The table is a buffer named ``pe`` of shape (max_len, d_model); the rows a forward pass adds
+    are named ``positional encoding PE[start:end]`` in graphs (``minigrad.viz``).
     """
 
     def __init__(self, d_model: int, max_len: int = 5000, dropout: float = 0.1, scale: bool = True):
@@ -60,7 +61,9 @@ class SinusoidalPositionalEncoding(nn.Module):
     def forward(self, x: Tensor, start: int = 0) -> Tensor:
         T = x.shape[-2]
         _check_length(start + T, self.pe.shape[0], type(self).__name__)
-        return self.dropout(x * self.scale + self.pe[start : start + T])
+        pe = self.pe[start : start + T]  # (T, d_model), the same for every sequence
+        pe.name = f"positional encoding PE[{start}:{start + T}]"
+        return self.dropout(x * self.scale + pe)
 
 
 class LearnedPositionalEmbedding(nn.Embedding):
@@ -77,7 +80,9 @@ class LearnedPositionalEmbedding(nn.Embedding):
     def forward(self, x: Tensor, start: int = 0) -> Tensor:
         T = x.shape[-2]
         _check_length(start + T, self.num_embeddings, type(self).__name__)
-        return x + self.weight[start : start + T]
+        positions = self.weight[start : start + T]
+        positions.name = f"position vectors wpe[{start}:{start + T}]"
+        return x + positions
 
 
 def _check_length(end: int, max_len: int, who: str) -> None:

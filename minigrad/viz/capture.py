@@ -144,6 +144,7 @@ class _Names:
         roots = [model] if model is not None else _outermost_modules(nodes)
         self.modules: dict = {}  # id(module) -> qualified name
         self.tensors: dict = {}  # id(tensor) -> (qualified name, "param" | "const")
+        self.buffer_arrays: dict = {}  # id(a buffer's array) -> the buffer's qualified name
         for root in roots:
             for name, m in root.named_modules():
                 self.modules.setdefault(id(m), name)
@@ -151,6 +152,13 @@ class _Names:
                 self.tensors.setdefault(id(p), (name, "param"))
             for name, b in root.named_buffers():
                 self.tensors.setdefault(id(b), (name, "const"))
+                self.buffer_arrays.setdefault(id(b._data), name)
+
+    def buffer_of(self, t: Tensor) -> str | None:
+        """The name of the buffer that ``t`` is a slice of (``self.pe[:T]``), if any: such a
+        slice needs no gradient, so no op was recorded and it looks like a new leaf."""
+        base = getattr(t._data, "base", None)
+        return None if base is None else self.buffer_arrays.get(id(base))
 
     def module(self, m) -> str:
         """The module's qualified name; its class name if it is not part of the model."""
@@ -192,7 +200,8 @@ class _Builder:
         v = self.leaves.get(id(t))
         if v is None:
             name, kind = self.names.tensors.get(id(t), (t.name, None))
-            kind = kind or _leaf_kind(t)
+            buffer = None if kind else self.names.buffer_of(t)
+            kind = kind or ("const" if buffer else _leaf_kind(t))
             if name is None:
                 name = _scalar_text(t) if kind == "const" and t.numel() == 1 else kind
             v = self.g.add(
@@ -204,6 +213,7 @@ class _Builder:
                     dtype=t.dtype.name,
                     grad=_grad_norm(t),
                     summary=self.summary(t._data),
+                    notes=[f"rows of buffer {buffer}"] if buffer else [],
                 )
             )
             self.leaves[id(t)] = v
@@ -235,6 +245,12 @@ class _Builder:
         if g is None and node in self.outputs:
             g = _grad_norm(self.outputs[node])
         return g
+
+    def name_tensor(self, vertex_id: str, name) -> None:
+        """Title an intermediate tensor's vertex with the ``.name`` its tensor was given."""
+        v = self.g.vertices[vertex_id]
+        if name and not v.title:
+            v.title = name
 
     def summary(self, array) -> str | None:
         return _summary(array) if self.show_data and array is not None else None
@@ -278,6 +294,7 @@ def _capture_forward(b: _Builder, outputs, nodes) -> None:
         for slot, child in enumerate(node.next_functions):
             if child is not None:  # an op's output (its tensor may be freed: use the op's meta)
                 src, shape = f"t{b.index[child]}", tuple(child.out_meta[0])
+                b.name_tensor(src, _input_name(node, slot, rec))
             else:
                 t = node.inputs[slot]
                 if b.is_scalar_constant(t):
@@ -347,6 +364,13 @@ def _capture_backward(b: _Builder, outputs, nodes) -> None:
             g.edges.append(
                 Edge(f"g{i}", dst, slot if multi else None, dst, shape, [rec.input(slot)])
             )
+
+
+def _input_name(node, slot: int, rec: flow.NodeFlow):
+    """The ``.name`` of ``node``'s input ``slot``: from the tensor while the graph holds it, else
+    as a recorded backward pass saw it (backward frees the inputs that ops computed)."""
+    t = node.inputs[slot]
+    return t.name if t is not None else rec.name(slot)
 
 
 def _leaf_kind(t: Tensor) -> str:

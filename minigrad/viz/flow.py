@@ -24,17 +24,24 @@ _FLOWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class NodeFlow:
-    """The gradient of one node's output and the gradients it sent to its inputs (arrays)."""
+    """The gradient of one node's output and the gradients it sent to its inputs (arrays), and
+    the ``.name`` each input had: backward frees the computed inputs, and with them the names a
+    drawing shows."""
 
-    __slots__ = ("output", "inputs")
+    __slots__ = ("output", "inputs", "names")
 
-    def __init__(self, output, inputs):
+    def __init__(self, output, inputs, names=()):
         self.output = output
         self.inputs = inputs
+        self.names = names
 
     def input(self, slot: int):
         """The gradient sent to input ``slot``, or None."""
         return self.inputs[slot] if self.inputs else None
+
+    def name(self, slot: int):
+        """The ``.name`` input ``slot`` had when backward ran, or None."""
+        return self.names[slot] if self.names else None
 
 
 NOTHING = NodeFlow(None, ())  # what an unrecorded node reports
@@ -63,7 +70,8 @@ def _record(node, grad_output, grad_inputs) -> None:
     if prev is not None:
         out = prev.output + out
         ins = [_add(a, b) for a, b in zip(prev.inputs, ins)]
-    _FLOWS[node] = NodeFlow(out, ins)
+    names = tuple(None if t is None else t.name for t in node.inputs)
+    _FLOWS[node] = NodeFlow(out, ins, names)
 
 
 def _add(a, b):

@@ -113,7 +113,7 @@ def _reroute(edges, ends: dict, carries: dict, keep_slots: bool, backward: bool)
 
 def merge_tensors(g: GraphModel) -> GraphModel:
     """Draw each intermediate tensor inside the op that produced it: the op's vertex takes the
-    tensor's shape, dtype, data summary and gradient, and the arrows that left the tensor leave
+    tensor's name, shape, dtype, data summary and gradient, and the arrows that left the tensor leave
     the op. Inputs, parameters and outputs keep their own vertices."""
     into_op = {e.dst: e.src for e in g.edges if g.vertices[e.dst].kind == "tensor"}
     made = {op: g.vertices[t] for t, op in into_op.items()}
@@ -121,7 +121,10 @@ def merge_tensors(g: GraphModel) -> GraphModel:
     for v in g.vertices.values():
         if v.id in made:
             t = made[v.id]
-            v = dataclasses.replace(v, shape=t.shape, dtype=t.dtype, grad=t.grad, summary=t.summary)
+            notes = [*v.notes, t.title] if t.title else v.notes  # the tensor's name, if any
+            v = dataclasses.replace(
+                v, shape=t.shape, dtype=t.dtype, grad=t.grad, summary=t.summary, notes=notes
+            )
         if v.id not in into_op:
             out.add(v)
     out.edges = _reroute(g.edges, into_op, carries=into_op, keep_slots=True, backward=g.backward)
