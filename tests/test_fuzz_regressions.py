@@ -189,3 +189,10 @@ def test_inplace_on_a_power_with_a_constant_exponent_backpropagates():
     z.add_(1.0)
     z.sum().backward()
     np.testing.assert_allclose(grad_of(x), [2.0, 4.0])
+
+
+def test_an_expand_that_only_adds_size_1_axes_is_writable():
+    b = leaf([[1.0], [2.0]]) * 1.0
+    v = b.expand(1, 2, 1)  # nothing repeated: PyTorch lets it be written
+    v.fill_(3.0)
+    np.testing.assert_array_equal(b.detach().numpy(), [[3.0], [3.0]])

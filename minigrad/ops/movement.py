@@ -6,6 +6,8 @@ The view ops (``is_view``) also say how to write a view back into the tensor it 
 
 from __future__ import annotations
 
+import math
+
 from ..autograd.graph import Op
 from ..autograd.tensor_base import put_values
 from .broadcast import unbroadcast
@@ -59,13 +61,19 @@ def _inverse(dims) -> list[int]:
 
 
 class Expand(Op):
-    """y = x broadcast to a larger shape (a read-only view).   dx = dy summed over the copies"""
+    """y = x broadcast to a larger shape (a view).   dx = dy summed over the copies
+
+    A real expansion repeats elements (a read-only view); one that only adds size-1 axes
+    repeats nothing, so it stays writable, as in PyTorch.
+    """
 
     is_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
+        if x.size == math.prod(shape):
+            return x.reshape(shape)  # only size-1 axes added: a view NumPy can always make
         return ctx.xp.broadcast_to(x, shape)
 
     @staticmethod
