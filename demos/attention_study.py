@@ -331,6 +331,11 @@ def main(argv=None) -> dict:
     print(f"  held-out exact match {exact:.1%} after {args.steps} steps ({seconds:.0f} s)")
 
     path_rows = gradient_path(model, run, test_src[:1], test_tgt[:1], args.smoothing)
+    example = test_src[:1], test_tgt[:1]
+    common.save_explorer(
+        run, model, lambda: seq2seq.sequence_loss(model, *example, args.smoothing),
+        seq2seq.explorer_tokens(*example),
+    )  # fmt: skip
     table = residual_study(args, device, rng)
     print_residual_table(table, args.depth)
     plot_residual(run.path("residual_gradients.png"), table, args.depth)

@@ -263,6 +263,13 @@ def main(argv=None) -> dict:
     )
     print(f"\n--- sample (temperature {args.temperature}, top-k {args.top_k}) ---\n{sample}\n---")
 
+    x, y = corpus.batch("val", rng, 1, config.block_size, device)
+    common.save_explorer(
+        run,
+        model,
+        lambda: model(x, y)[1],
+        tokens=[c if c.strip() else repr(c) for c in corpus.decode(x[0].tolist())],
+    )
     common.plot_curves(
         run.path("loss.png"),
         {"train (estimate)": (history["step"], history["train"]),

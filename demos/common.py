@@ -1,5 +1,5 @@
 """What every demo shares: the command line, seeding, the run directory, the progress bar, plots,
-``metrics.json``, checkpoints and graph rendering.
+``metrics.json``, checkpoints, graph rendering and the backprop explorer page.
 
 A demo's ``main(argv=None)`` reads like this::
 
@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 import minigrad
+import minigrad.viz as viz
 from minigrad.errors import DeviceError
 from minigrad.nn.utils import clip_grad_norm_
 
@@ -387,6 +388,32 @@ def save_graph(run: Run, graph, name: str, what: str) -> Path:
     path = run.path(f"{name}.dot")
     path.write_text(graph.source)
     run.record(path, f"{what} (Graphviz source: dot -Tpng {path} -o {path.with_suffix('.png')})")
+    return path
+
+
+def save_explorer(run: Run, model, loss_fn, tokens=None) -> Path | None:
+    """Write ``explorer.html``, the backprop explorer of one more pass of ``loss_fn()`` (which
+    runs the model and returns the loss), with every value and gradient recorded.
+
+    The model is put in eval mode (no dropout) for the pass; the parameter gradients it leaves
+    are cleared. ``tokens`` labels the attention view (see ``viz.explore``). Without Graphviz's
+    ``dot``, which lays out the graph, nothing is written.
+    """
+    if not dot_available():
+        print("note: explorer.html needs Graphviz's `dot` to lay out the graph; not written")
+        return None
+    was_training = model.training
+    model.eval()
+    with viz.record_gradients():
+        loss = loss_fn()
+        loss.backward(retain_graph=True)
+    path = run.path("explorer.html")
+    viz.explore(loss, model=model, tokens=tokens, path=path)
+    model.zero_grad()
+    model.train(was_training)
+    run.record(
+        path, "backprop explorer: open in a browser, click any vertex for its value and gradient"
+    )
     return path
 
 

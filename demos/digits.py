@@ -106,6 +106,8 @@ def main(puzzle: Puzzle, args) -> dict:
 
     varied = test[np.argmax([len(set(p)) for p in test[:50]])]  # many distinct digits to read
     draw_attention(model, puzzle, varied, run, device)
+    x, y = batch(puzzle, test[:1], device)
+    common.save_explorer(run, model, lambda: model(x, y)[1], tokens=[str(t) for t in x[0].tolist()])
     steps_axis = np.arange(1, args.steps + 1)
     common.plot_curves(
         run.path("loss.png"), {"train": (steps_axis, losses)}, f"{puzzle.name}: loss"

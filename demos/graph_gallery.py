@@ -26,8 +26,9 @@ from transformer import GPT, GPTConfig
 from . import common, digits, sort_task
 
 
-def trained_gpt_flow(steps: int, rng, device):
-    """A 2-layer GPT trained ``steps`` steps on sorting; the graph of one more training step."""
+def trained_gpt_flow(run, steps: int, rng, device):
+    """A 2-layer GPT trained ``steps`` steps on sorting; the graph of one more training step
+    (and the explorer page of it)."""
     puzzle = sort_task.puzzle()
     config = GPTConfig(vocab_size=puzzle.vocab_size, block_size=11, n_layer=2, n_head=2, n_embd=32)
     model = GPT(config).to(device)
@@ -51,7 +52,11 @@ def trained_gpt_flow(steps: int, rng, device):
     loss.name = "loss"
     with viz.record_gradients():
         loss.backward()
-    return viz.draw(loss, model=model, depth=2, tensors=False), loss.item()
+    graph = viz.draw(loss, model=model, depth=2, tensors=False)
+    common.save_explorer(
+        run, model, lambda: model(x[:1], y[:1])[1], [str(t) for t in x[0].tolist()]
+    )
+    return graph, loss.item()
 
 
 def main(argv=None) -> dict:
@@ -64,13 +69,14 @@ def main(argv=None) -> dict:
             continue
         first_sentence = " ".join(inspect.getdoc(build).split("\n\n")[0].split()).split(". ")[0]
         common.save_graph(run, build(), name, first_sentence.rstrip("."))
-    graph, loss = trained_gpt_flow(args.steps, rng, device)
+    graph, loss = trained_gpt_flow(run, args.steps, rng, device)
     common.save_graph(
         run, graph, "gpt_gradient_flow",
         f"GPT collapsed by module after {args.steps} steps (loss {loss:.3f}), gradient flow",
     )  # fmt: skip
-    metrics = {"graphs": [str(p) for p, _ in run.written], "gpt_loss": loss, "seed": args.seed}
-    metrics["rendered"] = all(p.suffix == ".png" for p, _ in run.written)
+    graphs = [p for p, _ in run.written if p.suffix in (".png", ".dot")]
+    metrics = {"graphs": [str(p) for p in graphs], "gpt_loss": loss, "seed": args.seed}
+    metrics["rendered"] = all(p.suffix == ".png" for p in graphs)
     run.save_metrics(metrics)
     run.report()
     return metrics

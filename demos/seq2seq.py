@@ -147,6 +147,12 @@ def main(task: str, argv=None, doc: str | None = None, steps: int = 600) -> dict
     common.plot_curves(run.path("lr.png"), {"noam": (steps_axis, lrs)}, "learning rate", "lr")
     run.record("lr.png", "learning-rate schedule (warm-up, then 1/sqrt(step))")
     draw_attention(model, run, *example, task)
+    common.save_explorer(
+        run,
+        model,
+        lambda: sequence_loss(model, *example, args.smoothing),
+        explorer_tokens(*example),
+    )
     if not inspected:  # --steps 0: look at the untrained model
         norms = inspect_gradients(model, run, *example, args.smoothing, 0, task)
         inspected.update(step=0, per_layer=norms)
@@ -415,6 +421,13 @@ def keep_output(store: dict, group: str, branch: str):
 def token_labels(tokens) -> list[str]:
     """Axis labels for a sequence: '<s>' for the start token, the symbol number otherwise."""
     return ["<s>" if t == data.START_ID else str(t - 2) for t in tokens.tolist()]
+
+
+def explorer_tokens(src, tgt) -> dict:
+    """Token labels of every attention of the explorer page (``viz.explore``'s ``tokens``): the
+    encoder reads the source, the decoder the target, cross-attention the one over the other."""
+    src_labels, tgt_labels = token_labels(src[0]), token_labels(tgt[0, :-1])
+    return {"encoder": src_labels, "decoder": tgt_labels, "*cross_attn": (tgt_labels, src_labels)}
 
 
 def head_graph(model, src, tgt, smoothing: float):

@@ -8,6 +8,7 @@ import argparse
 import importlib
 import json
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -40,6 +41,8 @@ SMOKE = {
     "graph_gallery": ("", []),
 }  # fmt: skip
 DEMOS = ["reverse_task", "illustrated", *SMOKE]
+# the demos that train a transformer write its backprop explorer (laid out by Graphviz's dot)
+EXPLORER = ["explorer.html"] if shutil.which("dot") else []
 
 
 def run_demo(name: str, flags: str, out, steps: int = 3, seed: int = 0) -> dict:
@@ -54,6 +57,7 @@ def run_demo(name: str, flags: str, out, steps: int = 3, seed: int = 0) -> dict:
 @pytest.mark.parametrize("name", list(SMOKE))
 def test_demo_runs_and_writes_its_outputs(name, tmp_path, capsys):
     flags, files = SMOKE[name]
+    files = files + EXPLORER
     run_demo(name, flags, tmp_path)
     for f in files:
         assert (tmp_path / f).stat().st_size > 0, f"{name} did not write {f}"

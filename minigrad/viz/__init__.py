@@ -49,6 +49,10 @@ as the graph lives.
 into, as torchviz does. A gradient computed with ``create_graph=True`` is an ordinary tensor
 with its own graph, and ``draw(grad)`` draws it.
 
+**Explorer.** ``explore(loss, model=model, path="explorer.html")`` writes one HTML page in which
+every vertex can be clicked for its value, its gradient and its op's formulas, with an attention
+view per layer and head (see ``minigrad.viz.explorer``).
+
 **Big graphs.** Everything walks the graph with an explicit stack, so a chain of 10,000 ops
 draws. ``max_nodes`` refuses, with a clear message, to produce a graph larger than that.
 """
@@ -58,6 +62,7 @@ from __future__ import annotations
 from ..errors import MinigradError
 from . import simplify
 from .capture import Cluster, Edge, GraphModel, Vertex, capture
+from .explorer import Explorer, explore
 from .flow import record_gradients
 from .render import Graph, GraphvizNotFound, render_to, require_graphviz, to_digraph
 from .simplify import collapse, fold_repeats, merge_tensors
@@ -120,6 +125,8 @@ def draw(
 
 __all__ = [
     "draw",
+    "explore",
+    "Explorer",
     "capture",
     "collapse",
     "fold_repeats",

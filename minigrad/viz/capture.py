@@ -45,6 +45,7 @@ class Vertex:
     represents: tuple | None = None  # a collapsed module: the key of the cluster it replaces
     module: object = None  # a collapsed module: the module object
     repeat: int = 1  # "x N" when identical module calls were folded into this one
+    source: object = None  # the Node (op, or op output) or leaf Tensor it stands for
 
 
 @dataclass(eq=False)
@@ -214,6 +215,7 @@ class _Builder:
                     grad=_grad_norm(t),
                     summary=self.summary(t._data),
                     notes=[f"rows of buffer {buffer}"] if buffer else [],
+                    source=t,
                 )
             )
             self.leaves[id(t)] = v
@@ -307,7 +309,7 @@ def _capture_forward(b: _Builder, outputs, nodes) -> None:
         title = node.fn.__name__
         if "·" in operands and len(operands) > operands.count("·"):
             title += "(" + ", ".join(operands) + ")"
-        g.add(Vertex(f"op{i}", "op", title, path=path))
+        g.add(Vertex(f"op{i}", "op", title, path=path, source=node))
         shape, dtype = node.out_meta
         g.add(
             Vertex(
@@ -319,6 +321,7 @@ def _capture_forward(b: _Builder, outputs, nodes) -> None:
                 path=path,
                 grad=b.tensor_grad(node, rec),
                 summary=b.summary(node.out_data),
+                source=node,
             )
         )
         g.edges.append(Edge(f"op{i}", f"t{i}", None, f"t{i}", tuple(shape), [rec.output]))

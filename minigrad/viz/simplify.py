@@ -27,21 +27,34 @@ from .capture import Edge, GraphModel, Vertex
 from .style import format_shape
 
 
-def collapse(g: GraphModel, depth: int) -> GraphModel:
-    """Replace every module call nested deeper than ``depth`` by one vertex (see module doc)."""
+def collapse(g: GraphModel, depth: int, expanded=frozenset()) -> GraphModel:
+    """Replace every module call nested deeper than ``depth`` by one vertex (see module doc).
+
+    ``expanded``: cluster keys to keep open below ``depth`` as well (each with its callers), so
+    that one module can be opened while its neighbours stay boxes.
+    """
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
         raise ArgumentError(f"draw: depth must be a non-negative int or None, got {depth!r}")
+
+    def open_levels(path: tuple) -> int:
+        """How many leading calls of ``path`` are drawn open."""
+        n = min(depth, len(path))
+        while n < len(path) and path[: n + 1] in expanded:
+            n += 1
+        return n
+
     out = GraphModel(backward=g.backward)
-    out.clusters = {k: c for k, c in g.clusters.items() if len(k) <= depth}
+    out.clusters = {k: c for k, c in g.clusters.items() if open_levels(k) == len(k)}
     into_box: dict = {}  # id of an absorbed vertex -> id of its module vertex
     boxes: dict = {}  # cluster key -> module Vertex
     for v in g.vertices.values():
-        if len(v.path) <= depth:
+        n = open_levels(v.path)
+        if n == len(v.path):
             out.add(v)
         elif v.kind == "output":  # stays in sight, in the deepest cluster still drawn
-            out.add(dataclasses.replace(v, path=v.path[:depth]))
+            out.add(dataclasses.replace(v, path=v.path[:n]))
         else:
-            key = v.path[: depth + 1]
+            key = v.path[: n + 1]
             if key not in boxes:
                 boxes[key] = out.add(_module_vertex(g.clusters[key], len(boxes)))
             into_box[v.id] = boxes[key].id
