@@ -62,11 +62,20 @@ def format_shape(shape) -> str:
     return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
-def normalize_dim(dim: int, ndim: int, op: str) -> int:
-    """Map a possibly negative ``dim`` into ``[0, ndim)``, or raise a DimError naming ``op``."""
+def normalize_dim(dim: int, ndim: int, op: str, scalar_ok: bool = True) -> int:
+    """Map a possibly negative ``dim`` into ``[0, ndim)``, or raise a DimError naming ``op``.
+
+    A 0-d tensor accepts dim 0 and -1 (as in PyTorch), unless ``scalar_ok`` is False: ops that
+    take a slice along the dim (split, narrow, select, unbind, ...) need a real axis.
+    """
     if not isinstance(dim, int) or isinstance(dim, bool):
         raise DTypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
-    rank = max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
+    if ndim == 0 and not scalar_ok:
+        raise DimError(
+            f"{op}: Dimension specified as {dim} but tensor has no dimensions (it cannot be "
+            f"applied to a 0-dim tensor)"
+        )
+    rank = max(ndim, 1)
     if not -rank <= dim < rank:
         raise DimError(
             f"{op}: Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], "

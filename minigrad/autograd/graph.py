@@ -60,6 +60,29 @@ class VersionCounter:
         self.value = 0
 
 
+class ViewOf:
+    """How a view was made from the tensor it views (its base), to remake it after a write.
+
+    An in-place write to the base (or to another view of it) bumps the version counter they
+    share; the view's graph node, made from the base's old node, is then stale. The view's
+    ``grad_fn`` is remade from the base's current one when next read (``version`` is the
+    counter's value it was last valid at), as PyTorch regenerates a view's ``grad_fn``.
+    ``node`` is the view op's ctx (its settings, for ``put_back``); ``multi``: one of several
+    views one call returned (``split``, ``unbind``), which PyTorch does not let an in-place op
+    write while recording.
+    """
+
+    __slots__ = ("base", "node", "settings", "version", "recorded", "multi")
+
+    def __init__(self, base, node, settings, version, recorded):
+        self.base = base
+        self.node = node
+        self.settings = settings
+        self.version = version
+        self.recorded = recorded  # whether grad mode was on: the view is remade in that mode
+        self.multi = False
+
+
 class Node:
     """A recorded op: its kernel, its inputs in operand order, and what backward needs.
 
@@ -240,8 +263,9 @@ class Op:
             ctx.needs_input_grad = (False,) * len(inputs)
         out = cls.forward(ctx, *[t._data for t in inputs], **settings)
         result = first._make(out, device, ctx if record else None, record)
-        if cls.is_view and device.backend.xp.may_share_memory(out, first._data):
+        if cls.is_view and (out.size == 0 or device.backend.xp.may_share_memory(out, first._data)):
             result._version = first._version  # a copy (reshape of a transpose) has its own
+            result._view = ViewOf(first, ctx, settings, result._version.value, STATE.grad_enabled)
         if record:
             ctx.next_functions = [t.grad_fn for t in inputs]
             ctx.versions = tuple([t._version.value for t in inputs])

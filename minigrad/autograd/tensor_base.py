@@ -17,7 +17,7 @@ from .. import dtypes
 from ..backend import CPU, Device
 from ..backend import device as as_device
 from ..errors import AutogradError, DTypeError, ShapeError, format_shape, normalize_dim
-from .grad_mode import STATE
+from .grad_mode import STATE, set_grad_enabled
 from .graph import VersionCounter
 
 
@@ -33,8 +33,9 @@ class TensorBase:
         "_device",
         "_requires_grad",
         "grad",
-        "grad_fn",
+        "_grad_fn",
         "_version",
+        "_view",
         "_hooks",
         "name",
         "__weakref__",
@@ -51,8 +52,9 @@ class TensorBase:
         self._device = dev
         self._requires_grad = False
         self.grad = None
-        self.grad_fn = None
+        self._grad_fn = None
         self._version = VersionCounter()
+        self._view = None
         self._hooks = None
         self.name = None
         if requires_grad:
@@ -68,8 +70,9 @@ class TensorBase:
         t._device = device
         t._requires_grad = requires_grad
         t.grad = None
-        t.grad_fn = grad_fn
+        t._grad_fn = grad_fn
         t._version = VersionCounter()
+        t._view = None
         t._hooks = None
         t.name = None
         return t
@@ -171,6 +174,30 @@ class TensorBase:
         return self
 
     @property
+    def grad_fn(self):
+        """The ``Node`` that made this tensor (None for a leaf). A view whose base was written in
+        place since is first remade from the base's current node (see ``graph.ViewOf``)."""
+        view = self._view
+        if view is not None and view.version != self._version.value:
+            self._remake_view()
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node) -> None:
+        self._grad_fn = node
+
+    def _remake_view(self) -> None:
+        """Take this view's graph place again from its base's current one (after a write)."""
+        view = self._view
+        view.version = self._version.value
+        if view.base._version is not self._version:  # no longer the same memory (``.data =``)
+            self._view = None
+            return
+        with set_grad_enabled(view.recorded):
+            fresh = view.node.fn.apply(view.base, **view.settings)
+        self._grad_fn, self._requires_grad = fresh._grad_fn, fresh._requires_grad
+
+    @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
@@ -182,6 +209,7 @@ class TensorBase:
 
     def detach_(self) -> TensorBase:
         self.grad_fn = None
+        self._view = None
         self._requires_grad = False
         return self
 
@@ -200,35 +228,53 @@ class TensorBase:
         self._data = value._data
 
     # ---- the rules for writing in place -----------------------------------------------------------
-    def _check_inplace(self, op: str) -> None:
-        if self._requires_grad and self.grad_fn is None and STATE.grad_enabled:
+    def _check_inplace(self, op: str, source=None) -> None:
+        """Refuse the in-place writes PyTorch refuses, saying why. ``source``: a tensor the write
+        reads, which must not overlap this one other than exactly."""
+        recording = STATE.grad_enabled
+        if self._requires_grad and self.grad_fn is None and recording:
             raise AutogradError(
                 f"{op}: a leaf Variable that requires grad is being used in an in-place operation. "
                 f"Wrap the update in `with minigrad.no_grad():`."
             )
-        # an expanded view repeats an element along a stride-0 axis (CuPy has no read-only flag)
-        if any(s == 0 and n > 1 for s, n in zip(self._data.strides, self.shape)):
+        # an expanded view repeats an element along a stride-0 axis (CuPy has no read-only flag);
+        # an empty array has no elements to repeat, whatever its strides
+        data = self._data
+        if data.size and any(s == 0 and n > 1 for s, n in zip(data.strides, data.shape)):
             raise AutogradError(
                 f"{op}: unsupported operation: more than one element of the written-to tensor "
                 f"refers to a single memory location (an expanded view). Please clone() the "
                 f"tensor before performing the operation."
             )
-        if not getattr(getattr(self._data, "flags", None), "writeable", True):
+        if not getattr(getattr(data, "flags", None), "writeable", True):
             raise AutogradError(
                 f"{op}: the tensor's memory is read-only (from_numpy shares a NumPy array that "
                 f"is not writeable). Please clone() the tensor before performing the operation."
             )
+        if isinstance(source, TensorBase):
+            check_overlap(op, self._xp, data, source._data)
         base = self._viewed_base()
-        if base is not None:  # writing to a view writes to the tensor it views
-            base._check_inplace(op)
+        if base is None:
+            return
+        if recording and base._requires_grad and base.grad_fn is None:
+            raise AutogradError(
+                f"{op}: a view of a leaf Variable that requires grad is being used in an in-place "
+                f"operation. Write to the leaf inside `with minigrad.no_grad():`, or clone() it."
+            )
+        if recording and self._view.multi and self.requires_grad:
+            raise AutogradError(
+                f"{op}: this view is one of several outputs of a function that returns multiple "
+                f"views (split, chunk, unbind), and such views cannot be modified in place while "
+                f"gradients are recorded. Use an out-of-place op, or clone() the view first."
+            )
+        base._check_inplace(op)  # writing to a view writes to the tensor it views
 
     def _viewed_base(self) -> TensorBase | None:
-        """The tensor this one is a recorded view of (``y`` for ``y[0]``), if they share memory."""
-        node = self.grad_fn
-        if node is None or not node.fn.is_view or node.released:
+        """The tensor this one is a view of (``y`` for ``y[0]``), while they share memory."""
+        view = self._view
+        if view is None or view.base._version is not self._version:
             return None
-        base = node.inputs[0]
-        return base if base._version is self._version else None
+        return view.base
 
     def _alias(self) -> TensorBase:
         """Another Tensor object for this tensor's current place in the graph (same memory)."""
@@ -236,11 +282,20 @@ class TensorBase:
         t._version = self._version
         return t
 
+    def _snapshot(self) -> TensorBase:
+        """This tensor's current value in memory of its own, at its place in the graph.
+
+        The op an in-place write records may keep its input for backward (``a.mul_(b)`` needs
+        the old ``a`` for b's gradient); the write then overwrites that memory. PyTorch saves the
+        old value for such ops, so backward runs; the snapshot is that saved value.
+        """
+        return self._wrap(self._data.copy(), self.grad_fn, self._requires_grad)
+
     def _write(self, index, values, op: str) -> TensorBase:
         """Write ``values`` (an array or a scalar) into this tensor's memory at ``index``, without
         recording: the write is checked and counted (the version counter), nothing more."""
         self._check_inplace(op)
-        self._data[index] = values
+        put_values(self._data, index, values)
         self._version.value += 1
         return self
 
@@ -249,6 +304,7 @@ class TensorBase:
 
         If this tensor is a view (``y[0]``, ``y.T``, ...), the tensor it views changed too, so
         that one takes a new graph place as well: its old value with the view's new one put back.
+        Other views of that tensor are remade from its new place when next used (``ViewOf``).
         """
         self._check_inplace(op)
         if result.shape != self.shape:
@@ -256,17 +312,80 @@ class TensorBase:
                 f"{op}: output with shape {format_shape(self.shape)} doesn't match the broadcast "
                 f"shape {format_shape(result.shape)}"
             )
-        view_of, base = self.grad_fn, self._viewed_base()
+        base = self._viewed_base()
         self._data[...] = result._data
         self._version.value += 1
-        if result.grad_fn is not None:
-            self.grad_fn = result.grad_fn
+        self._mark_current()
+        node = result._grad_fn  # just made, so current (the property could remake a view)
+        if node is not None:
+            self.grad_fn = node
             self._requires_grad = True
-            result.grad_fn.out_data = self._data
-            result.grad_fn.out_version = (self._version, self._version.value)
+            node.out_data = self._data
+            node.out_version = (self._version, self._version.value)
             if base is not None:
-                base._assign(view_of.fn.put_back(view_of, base._alias(), self), op)
+                view_node = self._view.node
+                base._assign(view_node.fn.put_back(view_node, base._alias(), self), op)
+                # that write moved the version counter we share again; our node is still ours
+                node.out_version = (self._version, self._version.value)
+                self._mark_current()
         return self
+
+    def _mark_current(self) -> None:
+        """This view's graph node is up to date with its memory: nothing to remake."""
+        if self._view is not None:
+            self._view.version = self._version.value
+
+
+def put_values(out, index, values) -> None:
+    """``out[index] = values``, where ``values`` may have extra leading size-1 axes."""
+    if hasattr(values, "ndim"):
+        values = drop_leading_ones(values, out[index].ndim)
+    out[index] = values
+
+
+def drop_leading_ones(values, ndim: int):
+    """``values`` without the leading size-1 axes beyond ``ndim`` (PyTorch drops them when it
+    writes values into an indexed place)."""
+    lead = values.ndim - ndim
+    if lead > 0 and all(n == 1 for n in values.shape[:lead]):
+        return values.reshape(values.shape[lead:])
+    return values
+
+
+def check_overlap(op: str, xp, dst, src, exact_ok=True) -> None:
+    """Refuse a write whose source overlaps the destination's memory (the result would depend on
+    the order of the element writes), as PyTorch does; ``exact_ok``: a source that is exactly
+    the destination (same elements in the same layout) is fine, as in ``x.add_(x)``.
+
+    As in PyTorch, only dense layouts are judged (it lets the others through).
+    """
+    if dst is src:  # the very same array (even an empty one)
+        same = True
+    elif not (_dense(dst) and _dense(src)) or not xp.may_share_memory(dst, src):
+        return
+    else:
+        same = (dst.shape, dst.strides) == (src.shape, src.strides) and xp.may_share_memory(
+            _first(dst), _first(src)
+        )
+    if not (same and exact_ok):
+        raise AutogradError(
+            f"{op}: unsupported operation: some elements of the input tensor and the written-to "
+            f"tensor refer to a single memory location. Please clone() the tensor before "
+            f"performing the operation."
+        )
+
+
+def _dense(array) -> bool:
+    """Whether an array's elements fill their memory range without gaps or repeats."""
+    if array.size == 0:
+        return False
+    span = sum((n - 1) * abs(s) for n, s in zip(array.shape, array.strides))
+    return span + array.itemsize == array.size * array.itemsize
+
+
+def _first(array):
+    """An array's first element, as a one-element view."""
+    return array[(slice(0, 1),) * array.ndim] if array.ndim else array
 
 
 def to_array(data, dtype, device: Device):

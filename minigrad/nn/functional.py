@@ -70,6 +70,11 @@ def layer_norm(
         (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     )
     k = len(normalized_shape)
+    if k == 0:
+        raise ShapeError(
+            "layer_norm: Expected normalized_shape to be at least 1-dimensional, i.e., "
+            "containing at least one element, but got normalized_shape = []"
+        )
     if input.shape[input.ndim - k :] != normalized_shape or k > input.ndim:
         raise ShapeError(
             f"layer_norm: Given normalized_shape={list(normalized_shape)}, expected input with shape "

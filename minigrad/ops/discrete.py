@@ -188,16 +188,25 @@ class Argmin(_ArgReduce):
 
 
 class Argsort(Op):
-    """The order that sorts x along dim (stable: ties keep their order)."""
+    """The order that sorts x along dim (stable: ties keep their order; NaN counts as the
+    largest value, as in PyTorch)."""
 
     differentiable = False
 
     @staticmethod
     def forward(ctx, x, dim, descending):
-        keys = x
+        xp = ctx.xp
         if descending:
-            keys = ~x if x.dtype == bool else -x
-        return ctx.xp.argsort(keys, axis=dim, kind="stable").astype(np.int64)
+            # reversed, sorted ascending (NaN last), reversed back: descending with NaN first
+            # and ties still in their original order
+            order = (
+                x.shape[dim]
+                - 1
+                - xp.flip(xp.argsort(xp.flip(x, dim), axis=dim, kind="stable"), dim)
+            )
+        else:
+            order = xp.argsort(x, axis=dim, kind="stable")
+        return order.astype(np.int64)
 
 
 class Nonzero(Op):

@@ -6,6 +6,12 @@ from ..autograd.graph import Op
 from .broadcast import unbroadcast
 
 
+def select(keep, g):
+    """``g`` where ``keep`` holds, else 0: a select, not a product with a 0/1 mask, so an inf or
+    NaN gradient sends 0 (not NaN) where the mask sends nothing, as PyTorch's backward does."""
+    return g.where(keep, g.new_zeros(()))
+
+
 def _binary_grads(ctx, ga, gb):
     """Reduce each gradient to its input's shape (broadcasting's adjoint); ``None`` for the
     inputs that need no gradient."""
@@ -73,25 +79,36 @@ class Div(Op):
 
 
 class Pow(Op):
-    """z = a ** b.   da = dz * b * a^(b-1),  db = dz * z * log(a)"""
+    """z = a ** b.   da = dz * b * a^(b-1) (0 where b = 0),  db = dz * z * log(a) (0 where a = 0
+    and b >= 0): PyTorch's values where the formulas give 0 * inf (``x ** 0`` at x = 0)."""
 
     @staticmethod
     def forward(ctx, a, b):
         z = a**b
-        ctx.save_for_backward(a, b, z)
+        # z only for b's gradient: PyTorch saves no output for a constant exponent (x ** 2), so
+        # an in-place op on z is fine then
+        ctx.save_for_backward(a, b, z if ctx.needs_input_grad[1] else None)
         return z
 
     @staticmethod
     def backward(ctx, g):
         a, b, z = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        ga = g * b * a ** (b - 1) if need_a else None
-        gb = g * z * a.log() if need_b else None
+        ga = select(b != 0, g * b * a ** (b - 1)) if need_a else None
+        gb = select(~((a == 0) & (b >= 0)), g * z * a.log()) if need_b else None
         return _binary_grads(ctx, ga, gb)
 
 
+def _pick_grads(ctx, g, a_loses, b_loses):
+    """Gradients of max/min: each input gets dz unless it lost; ties get dz / 2 each. Where an
+    input is NaN neither loses (NaN propagates), so both get dz, as in PyTorch."""
+    a, b = ctx.saved_tensors
+    shared = g.where(a != b, g * 0.5)
+    return _binary_grads(ctx, select(~a_loses(a, b), shared), select(~b_loses(a, b), shared))
+
+
 class Maximum(Op):
-    """z = max(a, b).   The gradient goes to the larger input; ties split it equally."""
+    """z = max(a, b).   da = dz where a > b, dz / 2 where a = b, else 0 (db likewise)"""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -100,13 +117,11 @@ class Maximum(Op):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        share = (a > b).to(g.dtype) + (a == b).to(g.dtype) * 0.5
-        return _binary_grads(ctx, g * share, g * (1.0 - share))
+        return _pick_grads(ctx, g, lambda a, b: a < b, lambda a, b: a > b)
 
 
 class Minimum(Op):
-    """z = min(a, b).   The gradient goes to the smaller input; ties split it equally."""
+    """z = min(a, b).   da = dz where a < b, dz / 2 where a = b, else 0 (db likewise)"""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -115,9 +130,7 @@ class Minimum(Op):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        share = (a < b).to(g.dtype) + (a == b).to(g.dtype) * 0.5
-        return _binary_grads(ctx, g * share, g * (1.0 - share))
+        return _pick_grads(ctx, g, lambda a, b: a > b, lambda a, b: a < b)
 
 
 class Where(Op):
@@ -225,15 +238,16 @@ class Abs(Op):
 
 
 class Sign(Op):
-    """y = sign(x).   dx = 0"""
+    """y = sign(x) (0 at NaN, as in PyTorch).   dx = 0"""
 
     @staticmethod
     def forward(ctx, x):
-        return ctx.xp.sign(x)
+        xp = ctx.xp
+        return xp.where(xp.isnan(x), 0, xp.sign(x)).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
-        return (g * 0.0,)
+        return (g.new_zeros(g.shape),)
 
 
 class Tanh(Op):
@@ -270,7 +284,8 @@ class Sigmoid(Op):
 
 
 class Relu(Op):
-    """y = max(x, 0).   dx = dy * [x > 0]"""
+    """y = max(x, 0).   dx = dy, except 0 where x <= 0 (so a NaN passes its gradient, as in
+    PyTorch)"""
 
     @staticmethod
     def forward(ctx, x):
@@ -281,7 +296,7 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return (g * (y > 0).to(g.dtype),)
+        return (select(~(y <= 0), g),)
 
 
 class Sin(Op):
@@ -343,7 +358,7 @@ class Clamp(Op):
     @staticmethod
     def backward(ctx, g):
         (inside,) = ctx.saved_tensors
-        return (g * inside.to(g.dtype),)
+        return (select(inside, g),)
 
 
 class Triangle(Op):

@@ -11,6 +11,7 @@ import math
 
 from ..autograd.graph import Op
 from .broadcast import unbroadcast
+from .reduce import peak
 
 
 class Softmax(Op):
@@ -20,7 +21,7 @@ class Softmax(Op):
     def forward(ctx, x, dim):
         xp = ctx.xp
         ctx.dim = dim
-        e = xp.exp(x - xp.max(x, axis=dim, keepdims=True))
+        e = xp.exp(x - peak(xp, x, (dim,)))
         e /= xp.sum(e, axis=dim, keepdims=True)
         ctx.save_for_backward(e)
         return e
@@ -38,7 +39,7 @@ class LogSoftmax(Op):
     def forward(ctx, x, dim):
         xp = ctx.xp
         ctx.dim = dim
-        shifted = x - xp.max(x, axis=dim, keepdims=True)
+        shifted = x - peak(xp, x, (dim,))
         y = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
         ctx.save_for_backward(y)
         return y
@@ -52,7 +53,8 @@ class LogSoftmax(Op):
 class Normalize(Op):
     """The core of layer norm: y = (x - mean) * rstd, rstd = 1 / sqrt(var + eps), over dims.
 
-    dx = rstd * (dy - mean(dy) - y * mean(dy * y))
+    dx = rstd * (dy - mean(dy) - y * mean(dy * y)), with y recomputed from x and rstd: as in
+    PyTorch, backward does not read the output, so an in-place op on it (``h.add_(1)``) is fine.
     """
 
     @staticmethod
@@ -62,16 +64,17 @@ class Normalize(Op):
         rstd = 1.0 / xp.sqrt(xp.mean(centred * centred, axis=dims, keepdims=True) + eps)
         y = centred * rstd
         ctx.dims, ctx.eps = dims, eps
-        ctx.save_for_backward(x, y, rstd)
+        ctx.save_for_backward(x, rstd)
         return y
 
     @staticmethod
     def backward(ctx, g):
         dims, eps = ctx.dims, ctx.eps
-        x, y, rstd = ctx.saved_tensors
+        x, rstd = ctx.saved_tensors
         rstd = ctx.intermediate(
             rstd, lambda: (x.var(dims, correction=0, keepdim=True) + eps).rsqrt()
         )
+        y = (x - x.mean(dims, keepdim=True)) * rstd
         mean_g = g.mean(dims, keepdim=True)
         mean_gy = (g * y).mean(dims, keepdim=True)
         return (rstd * (g - mean_g - y * mean_gy),)

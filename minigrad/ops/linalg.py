@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ..autograd.graph import Op
 from .broadcast import unbroadcast
 
@@ -21,7 +23,8 @@ class Matmul(Op):
         need_a, need_b = ctx.needs_input_grad
         ctx.save_for_backward(a if need_b else None, b if need_a else None)
         if a.ndim > 2 and b.ndim == 2:
-            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[-1:])
+            rows = math.prod(a.shape[:-1])  # not -1: NumPy cannot infer it for empty arrays
+            return (a.reshape(rows, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[-1:])
         return ctx.xp.matmul(a, b)
 
     @staticmethod
@@ -33,7 +36,8 @@ class Matmul(Op):
         gb = None
         if need_b:
             if len(a_shape) > 2 and len(b_shape) == 2:
-                gb = a.reshape(-1, a.shape[-1]).mT @ g.reshape(-1, g.shape[-1])
+                rows = math.prod(a.shape[:-1])
+                gb = a.reshape(rows, a.shape[-1]).mT @ g.reshape(rows, g.shape[-1])
             else:
                 gb = unbroadcast(a.mT @ g, b_shape)
         return ga, gb

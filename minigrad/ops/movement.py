@@ -6,7 +6,10 @@ The view ops (``is_view``) also say how to write a view back into the tensor it 
 
 from __future__ import annotations
 
+import math
+
 from ..autograd.graph import Op
+from ..autograd.tensor_base import put_values
 from .broadcast import unbroadcast
 
 
@@ -58,13 +61,19 @@ def _inverse(dims) -> list[int]:
 
 
 class Expand(Op):
-    """y = x broadcast to a larger shape (a read-only view).   dx = dy summed over the copies"""
+    """y = x broadcast to a larger shape (a view).   dx = dy summed over the copies
+
+    A real expansion repeats elements (a read-only view); one that only adds size-1 axes
+    repeats nothing, so it stays writable, as in PyTorch.
+    """
 
     is_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
+        if x.size == math.prod(shape):
+            return x.reshape(shape)  # only size-1 axes added: a view NumPy can always make
         return ctx.xp.broadcast_to(x, shape)
 
     @staticmethod
@@ -125,7 +134,8 @@ class Index(Op):
     @staticmethod
     def forward(ctx, x, index):
         ctx.index, ctx.in_shape = index, x.shape
-        return x[index]
+        out = x[index]
+        return out if out.flags.c_contiguous else out.copy()  # a new tensor is contiguous
 
     @staticmethod
     def backward(ctx, g):
@@ -266,7 +276,7 @@ class IndexPut(Op):
     def forward(ctx, x, v, index):
         ctx.index, ctx.v_shape = index, v.shape
         out = x.copy()
-        out[index] = v
+        put_values(out, index, v)
         return out
 
     @staticmethod
@@ -281,6 +291,23 @@ class IndexPut(Op):
                 gv = gv.reshape((1,) * (v_ndim - gv.ndim) + gv.shape)
             gv = unbroadcast(gv, ctx.v_shape)
         return gx, gv
+
+
+class Overwrite(Op):
+    """y = src broadcast to x's shape (``copy_``, ``fill_``, ``zero_``).   dx = 0,  dsrc = dy
+    summed back to src's shape. x's gradient is zeros, not dy * 0, so an inf gradient does not
+    become NaN."""
+
+    @staticmethod
+    def forward(ctx, x, src):
+        ctx.x_shape, ctx.src_shape = x.shape, src.shape
+        return ctx.xp.broadcast_to(src, x.shape).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        need_x, need_src = ctx.needs_input_grad
+        gx = g.new_zeros(ctx.x_shape) if need_x else None
+        return gx, unbroadcast(g, ctx.src_shape) if need_src else None
 
 
 class Cat(Op):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..autograd.graph import Op
+from .elementwise import select
 
 
 def _keepdim_shape(shape, dims):
@@ -23,23 +24,44 @@ class Sum(Op):
         return (g.reshape(_keepdim_shape(ctx.shape, ctx.dims)).expand(ctx.shape),)
 
 
+def peak(xp, x, dims):
+    """max of x over ``dims``, kept as size-1 axes: the shift that keeps exp from overflowing in
+    softmax and logsumexp. Over an empty axis it is -inf, the identity of max (NumPy refuses)."""
+    axes = tuple(d for d in dims if d < x.ndim)  # dim 0 of a 0-d tensor reduces nothing
+    if any(x.shape[d] == 0 for d in axes):
+        return xp.full(_keepdim_shape(x.shape, axes), -xp.inf, dtype=x.dtype)
+    return xp.max(x, axis=axes, keepdims=True)
+
+
 class _Extreme(Op):
-    """Shared backward of amax / amin: the gradient is split equally among tied extremes."""
+    """Shared backward of amax / amin: the gradient is split equally among tied extremes.
+
+    ``nan_hits`` is PyTorch's ``max()`` / ``min()`` of all elements: a NaN result takes its
+    gradient from the NaN inputs, and the others get 0 by a select. Otherwise (``amax``) the
+    gradient is multiplied by the 0/1 mask, as PyTorch does there: NaN == NaN is false, and an
+    inf or NaN gradient makes NaN at the other places.
+    """
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         keep = _keepdim_shape(x.shape, ctx.dims)
-        hit = (x == y.reshape(keep)).to(g.dtype)
-        return (g.reshape(keep) * hit / hit.sum(dim=ctx.dims, keepdim=True),)
+        y, g = y.reshape(keep), g.reshape(keep)
+        hit = x == y
+        if ctx.nan_hits:
+            hit = hit | (x.isnan() & y.isnan())
+            count = hit.to(g.dtype).sum(dim=ctx.dims, keepdim=True)
+            return (select(hit, (g / count).expand(x.shape)),)
+        hit = hit.to(g.dtype)
+        return (g * hit / hit.sum(dim=ctx.dims, keepdim=True),)
 
 
 class Amax(_Extreme):
     """y = max of x over dims.   dx = dy at the maxima (split equally between ties), else 0"""
 
     @staticmethod
-    def forward(ctx, x, dims, keepdim):
-        ctx.dims = dims
+    def forward(ctx, x, dims, keepdim, nan_hits=False):
+        ctx.dims, ctx.nan_hits = dims, nan_hits
         y = ctx.xp.max(x, axis=dims, keepdims=keepdim)
         ctx.save_for_backward(x, y)
         return y
@@ -49,11 +71,39 @@ class Amin(_Extreme):
     """y = min of x over dims.   dx = dy at the minima (split equally between ties), else 0"""
 
     @staticmethod
-    def forward(ctx, x, dims, keepdim):
-        ctx.dims = dims
+    def forward(ctx, x, dims, keepdim, nan_hits=False):
+        ctx.dims, ctx.nan_hits = dims, nan_hits
         y = ctx.xp.min(x, axis=dims, keepdims=keepdim)
         ctx.save_for_backward(x, y)
         return y
+
+
+class Norm(Op):
+    """y = (sum |x|^p)^(1/p) over dims (p > 0).   dx = dy * x |x|^(p-2) / y^(p-1), and 0 where
+    y = 0: PyTorch's subgradient at the origin (the formula gives 0 / 0 there)."""
+
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim):
+        xp = ctx.xp
+        ctx.p, ctx.dims = p, dims
+        if p == 2:
+            y = xp.sqrt(xp.sum(x * x, axis=dims, keepdims=keepdim))
+        else:
+            y = xp.sum(xp.abs(x) ** p, axis=dims, keepdims=keepdim) ** (1.0 / p)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        p = ctx.p
+        keep = _keepdim_shape(x.shape, ctx.dims)
+        y, g = y.reshape(keep), g.reshape(keep)
+        if p == 2:
+            dx = g * x / y
+        else:
+            dx = g * x * x.abs() ** (p - 2) / y ** (p - 1)
+        return (select(y != 0, dx),)
 
 
 class Cumsum(Op):

@@ -75,11 +75,9 @@ def infer_shape(shape, numel, op, old_shape) -> tuple[int, ...]:
 
 
 def check_mask(mask, x: TensorBase, op: str) -> None:
+    """A boolean mask that broadcasts with ``x`` (the result takes the broadcast shape; an
+    in-place fill then refuses a shape other than ``x``'s, as in PyTorch)."""
     if not isinstance(mask, TensorBase) or mask.dtype is not dtypes.bool_:
         got = mask.dtype if isinstance(mask, TensorBase) else type(mask).__name__
         raise DTypeError(f"{op} only supports boolean masks, but got mask with dtype {got}")
-    if broadcast_shapes(mask.shape, x.shape, op=op) != x.shape:
-        raise ShapeError(
-            f"{op}: the shape of the mask {format_shape(mask.shape)} must be broadcastable to "
-            f"the shape of the tensor {format_shape(x.shape)}"
-        )
+    broadcast_shapes(mask.shape, x.shape, op=op)

@@ -9,7 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import device_mismatch
-from ..autograd.tensor_base import TensorBase
+from ..autograd.tensor_base import TensorBase, check_overlap, drop_leading_ones
 from ..errors import (
     ArgumentError,
     DeviceError,
@@ -56,6 +56,12 @@ class IndexingMixin:
             value = value.to(self._device, self.dtype)
         recording = STATE.grad_enabled and (self.requires_grad or value.requires_grad)
         try:
+            # a view index writes like copy_ into the view (a source that partly overlaps it is
+            # refused); index arrays write like index_put_ (a source that overlaps at all is)
+            basic = movement.is_basic_index(index)
+            target = self._data[index] if basic else self._data
+            source = drop_leading_ones(value._data, target.ndim)
+            check_overlap("__setitem__", self._xp, target, source, exact_ok=basic)
             if recording:
                 result = movement.IndexPut.apply(self._alias(), value, index=index)
             else:
@@ -65,7 +71,7 @@ class IndexingMixin:
                 f"index {describe_index(index)} is out of bounds for a tensor of shape "
                 f"{format_shape(self.shape)} ({exc})"
             ) from None
-        except ValueError:
+        except (ValueError, TypeError):
             raise ShapeError(
                 f"__setitem__: shape mismatch: value tensor of shape {format_shape(value.shape)} "
                 f"cannot be broadcast to indexing result of shape "
@@ -190,10 +196,13 @@ class IndexingMixin:
         d = normalize_dim(dim, self.ndim, "index_select")
         if index.ndim > 1:
             raise ShapeError("index_select(): Index is supposed to be a vector")
+        if self.ndim == 0:  # a 0-d tensor has one element along its dim 0, as in PyTorch
+            return self.reshape(1)[index.reshape(-1)].reshape(())
         return self[(slice(None),) * d + (index.reshape(-1),)]
 
     def masked_fill(self, mask: TensorBase, value) -> TensorBase:
-        """``value`` where ``mask`` is True, else ``self``; ``mask`` must broadcast to ``self``."""
+        """``value`` where ``mask`` is True, else ``self``; the result has the shape ``mask``
+        and ``self`` broadcast to, as in PyTorch."""
         check_mask(mask, self, "masked_fill")
         value = value.to(self.dtype) if isinstance(value, TensorBase) else self._like(value)
         return where(mask, value, self)
@@ -247,6 +256,8 @@ def to_raw_index(index, x):
             )
         elif isinstance(p, np.integer):
             out.append(int(p))
+        elif isinstance(p, slice) and p.step is not None and p.step <= 0:
+            raise ArgumentError(f"step must be greater than zero (got the slice {p})")
         else:
             out.append(p)
     return tuple(out) if isinstance(index, tuple) else out[0]

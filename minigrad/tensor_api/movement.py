@@ -10,6 +10,7 @@ from .. import dtypes
 from ..autograd.tensor_base import TensorBase
 from ..errors import (
     ArgumentError,
+    DimError,
     DTypeError,
     IndexOutOfRange,
     ShapeError,
@@ -68,7 +69,7 @@ class MovementMixin:
         return self.reshape(shape)
 
     def unflatten(self, dim, sizes) -> TensorBase:
-        d = normalize_dim(dim, self.ndim, "unflatten")
+        d = normalize_dim(dim, self.ndim, "unflatten", scalar_ok=False)
         sizes = infer_shape(tuple(sizes), self.shape[d], "unflatten", (self.shape[d],))
         return self.reshape(self.shape[:d] + sizes + self.shape[d + 1 :])
 
@@ -109,6 +110,8 @@ class MovementMixin:
 
     @property
     def mT(self) -> TensorBase:
+        if self.ndim == 0:  # deprecated in PyTorch, where it is the identity
+            return self
         if self.ndim < 2:
             raise ShapeError(
                 f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor."
@@ -171,8 +174,30 @@ class MovementMixin:
         return x.expand(target).reshape(tuple(r * n for r, n in zip(sizes, x.shape[1::2])))
 
     def flip(self, *dims) -> TensorBase:
-        dims = tuple(normalize_dim(d, self.ndim, "flip") for d in shape_arg(dims))
-        return movement.Flip.apply(self, dims=dims)
+        return movement.Flip.apply(self, dims=normalize_dims(shape_arg(dims), self.ndim, "flip"))
+
+    def movedim(self, source, destination) -> TensorBase:
+        """Move the axes ``source`` (an int or a sequence) to the places ``destination``."""
+        source = (source,) if isinstance(source, int) else tuple(source)
+        destination = (destination,) if isinstance(destination, int) else tuple(destination)
+        if len(source) != len(destination):
+            raise ArgumentError(
+                f"movedim: Invalid source or destination dims: source ({list(source)} dims) "
+                f"should contain the same number of dims as destination ({list(destination)} dims)"
+            )
+        src = [normalize_dim(d, self.ndim, "movedim") for d in source]
+        dst = [normalize_dim(d, self.ndim, "movedim") for d in destination]
+        if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+            raise DimError(f"movedim: repeated dim in source {source} or destination {destination}")
+        if self.ndim == 0:
+            return self
+        order = [None] * self.ndim
+        for s, d in zip(src, dst):
+            order[d] = s
+        rest = iter(d for d in range(self.ndim) if d not in src)
+        return self.permute([next(rest) if o is None else o for o in order])
+
+    moveaxis = movedim
 
     def roll(self, shifts, dims=None) -> TensorBase:
         """Shift the elements along ``dims`` (the flattened tensor when None), wrapping around."""
@@ -190,7 +215,7 @@ class MovementMixin:
         return movement.Roll.apply(self, shifts=shifts, dims=dims)
 
     def narrow(self, dim, start, length) -> TensorBase:
-        d = normalize_dim(dim, self.ndim, "narrow")
+        d = normalize_dim(dim, self.ndim, "narrow", scalar_ok=False)
         size = self.shape[d]
         if not -size <= start <= size:
             raise IndexOutOfRange(
@@ -205,13 +230,14 @@ class MovementMixin:
         return self[(slice(None),) * d + (slice(start, start + length),)]
 
     def split(self, split_size_or_sections, dim=0) -> tuple[TensorBase, ...]:
-        d = normalize_dim(dim, self.ndim, "split")
+        d = normalize_dim(dim, self.ndim, "split", scalar_ok=False)
         n = self.shape[d]
         if isinstance(split_size_or_sections, int):
             step = split_size_or_sections
             if step <= 0:
                 raise ArgumentError(f"split: split_size must be positive, got {step}")
-            sizes = [builtins.min(step, n - i) for i in range(0, n, step)]
+            # an empty dim still gives one (empty) piece, as in PyTorch
+            sizes = [builtins.min(step, n - i) for i in range(0, n, step)] or [0]
         else:
             sizes = list(split_size_or_sections)
             if sum(sizes) != n:
@@ -223,20 +249,22 @@ class MovementMixin:
         for size in sizes:
             out.append(self.narrow(d, start, size))
             start += size
-        return tuple(out)
+        return _several_views(out)
 
     def chunk(self, chunks, dim=0) -> tuple[TensorBase, ...]:
-        d = normalize_dim(dim, self.ndim, "chunk")
+        d = normalize_dim(dim, self.ndim, "chunk", scalar_ok=False)
         if chunks <= 0:
             raise ArgumentError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-        return self.split(builtins.max(1, -(-self.shape[d] // chunks)), d)
+        if self.shape[d] == 0:  # PyTorch gives ``chunks`` empty pieces
+            return self.split([0] * chunks, d)
+        return self.split(-(-self.shape[d] // chunks), d)
 
     def unbind(self, dim=0) -> tuple[TensorBase, ...]:
-        d = normalize_dim(dim, self.ndim, "unbind")
-        return tuple(self.select(d, i) for i in range(self.shape[d]))
+        d = normalize_dim(dim, self.ndim, "unbind", scalar_ok=False)
+        return _several_views([self.select(d, i) for i in range(self.shape[d])])
 
     def select(self, dim, index) -> TensorBase:
-        d = normalize_dim(dim, self.ndim, "select")
+        d = normalize_dim(dim, self.ndim, "select", scalar_ok=False)
         return self[(slice(None),) * d + (index,)]
 
 
@@ -279,3 +307,12 @@ def stack(tensors, dim=0) -> TensorBase:
             )
     d = normalize_dim(dim, tensors[0].ndim + 1, "stack")
     return cat([t.unsqueeze(d) for t in tensors], d)
+
+
+def _several_views(views) -> tuple[TensorBase, ...]:
+    """The views one call returns (split, unbind), marked so that in-place writes to them are
+    refused while recording, as in PyTorch (see ``graph.ViewOf.multi``)."""
+    for v in views:
+        if v._view is not None:
+            v._view.multi = True
+    return tuple(views)

@@ -8,7 +8,14 @@ from collections import namedtuple
 
 from .. import dtypes
 from ..autograd.tensor_base import TensorBase
-from ..errors import DTypeError, IndexOutOfRange, ShapeError, normalize_dim, normalize_dims
+from ..errors import (
+    DTypeError,
+    IndexOutOfRange,
+    ShapeError,
+    format_shape,
+    normalize_dim,
+    normalize_dims,
+)
 from ..ops import discrete, fused, reduce
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -45,18 +52,28 @@ class ReduceMixin:
         return (centred * centred).sum(dims, keepdim=keepdim) / builtins.max(count - correction, 0)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> TensorBase:
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        """sqrt(var): the 2-norm of the centred values / sqrt(N - correction), so that constant
+        values get the norm's gradient at the origin, 0 (as in PyTorch), not 0 / 0."""
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        dims = normalize_dims(dim, self.ndim, "std")
+        dof = math.prod(self.shape[d] for d in dims) - correction
+        if dof <= 0:  # no degrees of freedom: NaN, with NaN gradients, as in PyTorch
+            return self.var(dims, keepdim=keepdim, correction=correction).sqrt()
+        centred = self - self.mean(dims, keepdim=True)
+        return reduce.Norm.apply(centred, p=2, dims=dims, keepdim=keepdim) / math.sqrt(dof)
 
     def norm(self, p=2, dim=None, keepdim=False) -> TensorBase:
         """The p-norm over ``dim`` (all elements by default): (sum |x|^p)^(1/p), max |x| for
         p = inf. ``p="fro"`` is the 2-norm of all the elements."""
-        if p in ("fro", 2):
-            return (self * self).sum(dim, keepdim=keepdim).sqrt()
+        if p == "fro":
+            p = 2
+        dims = normalize_dims(dim, self.ndim, "norm")
         if p == float("inf"):
-            return self.abs().amax(dim, keepdim=keepdim)
+            return self.abs().amax(dims, keepdim=keepdim)
         if p == 1:
-            return self.abs().sum(dim, keepdim=keepdim)
-        return (self.abs() ** p).sum(dim, keepdim=keepdim) ** (1.0 / p)
+            return self.abs().sum(dims, keepdim=keepdim)
+        return reduce.Norm.apply(self, p=p, dims=dims, keepdim=keepdim)
 
     def amax(self, dim=None, keepdim=False) -> TensorBase:
         return reduce.Amax.apply(self, dims=self._reduce_dims(dim, "amax"), keepdim=keepdim)
@@ -65,11 +82,15 @@ class ReduceMixin:
         return reduce.Amin.apply(self, dims=self._reduce_dims(dim, "amin"), keepdim=keepdim)
 
     def _reduce_dims(self, dim, op: str) -> tuple[int, ...]:
-        if self.numel() == 0:
-            raise ShapeError(
-                f"{op}(): Expected reduction dim to be specified for input.numel() == 0"
-            )
-        return normalize_dims(dim, self.ndim, op)
+        """The dims of a reduction without an identity (max, min): none may be empty."""
+        dims = normalize_dims(dim, self.ndim, op)
+        for d in dims:
+            if self.shape[d] == 0:
+                raise ShapeError(
+                    f"{op}(): Expected reduction dim {d} to have non-zero size "
+                    f"(input shape {format_shape(self.shape)}); specify a non-empty dim"
+                )
+        return dims
 
     def max(self, dim=None, keepdim=False):
         """``max()`` of all elements, ``max(dim)`` as (values, indices), or ``max(other)``."""
@@ -82,8 +103,9 @@ class ReduceMixin:
     def _extreme(self, dim, keepdim, largest):
         if isinstance(dim, TensorBase):
             return self.maximum(dim) if largest else self.minimum(dim)
-        if dim is None:
-            return self.amax() if largest else self.amin()
+        if dim is None:  # a NaN result takes its gradient from the NaNs (PyTorch's max())
+            op, name = (reduce.Amax, "max") if largest else (reduce.Amin, "min")
+            return op.apply(self, dims=self._reduce_dims(None, name), keepdim=False, nan_hits=True)
         indices = (self.argmax if largest else self.argmin)(dim, keepdim=True)
         values = self.gather(dim, indices)
         if not keepdim:
@@ -97,10 +119,7 @@ class ReduceMixin:
         return self._arg_extreme(discrete.Argmin, dim, keepdim, "argmin")
 
     def _arg_extreme(self, op, dim, keepdim, name) -> TensorBase:
-        if self.numel() == 0:
-            raise ShapeError(
-                f"{name}(): Expected reduction dim to be specified for input.numel() == 0"
-            )
+        self._reduce_dims(dim, name)
         axis = None if dim is None else normalize_dim(dim, self.ndim, name)
         return op.apply(self, dim=axis, keepdim=keepdim)
 
@@ -113,8 +132,8 @@ class ReduceMixin:
     def sort(self, dim=-1, descending=False):
         """(values, indices) along ``dim``; values are gathered, so gradients flow through them."""
         d = normalize_dim(dim, self.ndim, "sort")
-        if self.ndim == 0:
-            return values_indices(self, self._like(0, dtypes.int64))
+        if self.ndim == 0:  # a new tensor (not this one), as in PyTorch
+            return values_indices(self.clone(), self._like(0, dtypes.int64))
         indices = discrete.Argsort.apply(self, dim=d, descending=descending)
         return values_indices(self.gather(d, indices), indices)
 
@@ -129,13 +148,15 @@ class ReduceMixin:
             raise IndexOutOfRange(
                 f"topk: selected index k={k} out of range for dimension of size {size}"
             )
+        if self.ndim == 0:  # its one element, whatever k, as in PyTorch
+            return self.sort()
         values, indices = self.sort(d, descending=largest)
         return values_indices(values.narrow(d, 0, k), indices.narrow(d, 0, k))
 
     def logsumexp(self, dim, keepdim=False) -> TensorBase:
         """log(sum(exp(x))) computed stably as m + log(sum(exp(x - m))), m = max(x) held constant."""
         dims = normalize_dims(dim, self.ndim, "logsumexp")
-        m = self.detach().amax(dims, keepdim=True)
+        m = self._wrap(reduce.peak(self._xp, self._data, dims))
         m = m.masked_fill(m.isinf(), 0.0)
         out = (self - m).exp().sum(dims, keepdim=True).log() + m
         return out if keepdim else out.squeeze(dims)
