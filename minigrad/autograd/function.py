@@ -122,14 +122,9 @@ class FunctionCtx(Node):
             )
 
     def output_slot(self, t) -> int:
-        """Which of this node's outputs ``t`` is (the same memory: aliases count)."""
-        for k, data in enumerate(self.out_datas):
-            if data is t._data:
-                return k
-        raise AutogradError(
-            f"{self.name}: a gradient arrived for a tensor that is not one of its outputs (its "
-            f"memory was replaced with .data = ...)"
-        )
+        """Which of this node's outputs ``t`` is (as PyTorch's ``output_nr``: set when forward
+        returned it, kept by the tensors that stand at its place in the graph)."""
+        return t._output_nr
 
     def release(self) -> None:
         super().release()
@@ -296,6 +291,7 @@ def _record(ctx: FunctionCtx, edges, result):
         if _is_in(o, ctx.inputs) and not _is_in(o, ctx.dirty):
             o = outputs[k] = o.detach()  # an input returned as is: a new tensor, as in PyTorch
         o.grad_fn = ctx
+        o._output_nr = k
         o._requires_grad = True
     ctx.n_outputs = len(outputs)
     ctx.out_datas = [o._data if isinstance(o, TensorBase) else None for o in outputs]

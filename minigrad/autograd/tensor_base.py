@@ -24,7 +24,8 @@ from .graph import VersionCounter
 class TensorBase:
     """An n-d array that can record the ops applied to it, for reverse-mode differentiation.
 
-    ``grad_fn`` is the ``Node`` of the op that produced this tensor (``None`` for leaves);
+    ``grad_fn`` is the ``Node`` of the op that produced this tensor (``None`` for leaves), and
+    ``_output_nr`` which of that node's outputs it is (0 but for custom Functions with several);
     ``grad`` receives the gradient of ``backward()`` for leaves that require grad.
     """
 
@@ -34,6 +35,7 @@ class TensorBase:
         "_requires_grad",
         "grad",
         "_grad_fn",
+        "_output_nr",
         "_version",
         "_view",
         "_hooks",
@@ -53,6 +55,7 @@ class TensorBase:
         self._requires_grad = False
         self.grad = None
         self._grad_fn = None
+        self._output_nr = 0
         self._version = VersionCounter()
         self._view = None
         self._hooks = None
@@ -71,6 +74,7 @@ class TensorBase:
         t._requires_grad = requires_grad
         t.grad = None
         t._grad_fn = grad_fn
+        t._output_nr = 0
         t._version = VersionCounter()
         t._view = None
         t._hooks = None
@@ -196,6 +200,7 @@ class TensorBase:
         with set_grad_enabled(view.recorded):
             fresh = view.node.fn.apply(view.base, **view.settings)
         self._grad_fn, self._requires_grad = fresh._grad_fn, fresh._requires_grad
+        self._output_nr = 0
 
     @property
     def is_leaf(self) -> bool:
@@ -279,6 +284,7 @@ class TensorBase:
     def _alias(self) -> TensorBase:
         """Another Tensor object for this tensor's current place in the graph (same memory)."""
         t = self._wrap(self._data, self.grad_fn, self._requires_grad)
+        t._output_nr = self._output_nr
         t._version = self._version
         return t
 
@@ -289,7 +295,9 @@ class TensorBase:
         the old ``a`` for b's gradient); the write then overwrites that memory. PyTorch saves the
         old value for such ops, so backward runs; the snapshot is that saved value.
         """
-        return self._wrap(self._data.copy(), self.grad_fn, self._requires_grad)
+        t = self._wrap(self._data.copy(), self.grad_fn, self._requires_grad)
+        t._output_nr = self._output_nr
+        return t
 
     def _write(self, index, values, op: str) -> TensorBase:
         """Write ``values`` (an array or a scalar) into this tensor's memory at ``index``, without
@@ -319,6 +327,7 @@ class TensorBase:
         node = result._grad_fn  # just made, so current (the property could remake a view)
         if node is not None:
             self.grad_fn = node
+            self._output_nr = 0  # the write's op has one output
             self._requires_grad = True
             node.out_data = self._data
             node.out_version = (self._version, self._version.value)
