@@ -8,7 +8,7 @@ x.grad
 
 from . import autograd, cuda, dtypes, nn, optim
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .backend import Device, cuda_available
+from .backend import Device, cuda_available, get_num_threads, set_num_threads
 from .backend import device as device
 from .creation import (
     arange,

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from typing import Any
+
+SQRT_HALF = math.sqrt(0.5)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 class Backend(ABC):
     """A bundle of array kernels.
 
     ``xp`` is an array namespace with NumPy's API (``numpy`` itself, ``cupy``, or the strict test
-    namespace). The methods below are the operations whose spelling differs between libraries.
+    namespace). The abstract methods are the operations whose spelling differs between
+    libraries. The fused kernels after them (GELU, normalization, softmax, forward and backward)
+    are written once here in ``xp`` calls; a backend may replace them with faster ones (the NumPy
+    backend runs them in cache-sized blocks on a few threads). Each takes and returns arrays of
+    one floating dtype.
     """
 
     name: str
@@ -56,3 +64,50 @@ class Backend(ABC):
     @abstractmethod
     def set_rng_state(self, state: dict) -> None:
         """Restore a state returned by ``get_rng_state``."""
+
+    # ---- fused kernels: generic versions in xp calls ----------------------------------------
+    def gelu(self, x):
+        """(y, cdf): y = x * Phi(x) with cdf = Phi(x) = (1 + erf(x / sqrt 2)) / 2."""
+        cdf = self.erf(x * SQRT_HALF).astype(x.dtype, copy=False)
+        cdf += 1.0
+        cdf *= 0.5
+        return x * cdf, cdf
+
+    def gelu_backward(self, g, x, cdf):
+        """dx = g * (Phi(x) + x * phi(x)),  phi(x) = exp(-x^2 / 2) / sqrt(2 pi)."""
+        xp = self.xp
+        pdf = xp.exp(x * x * -0.5) * INV_SQRT_2PI
+        return g * (cdf + x * pdf)
+
+    def normalize(self, x, dims: tuple, eps: float):
+        """(y, rstd) over the axes ``dims``: y = (x - mean) * rstd, rstd = 1 / sqrt(var + eps)
+        (rstd keeps those axes, with length 1)."""
+        xp = self.xp
+        centred = x - xp.mean(x, axis=dims, keepdims=True)
+        rstd = 1.0 / xp.sqrt(xp.mean(centred * centred, axis=dims, keepdims=True) + eps)
+        centred *= rstd
+        return centred, rstd
+
+    def normalize_backward(self, g, y, rstd, dims: tuple):
+        """dx = rstd * (g - mean(g) - y * mean(g * y)), means over the axes ``dims``."""
+        xp = self.xp
+        mean_g = xp.mean(g, axis=dims, keepdims=True)
+        mean_gy = xp.mean(g * y, axis=dims, keepdims=True)
+        return rstd * (g - mean_g - y * mean_gy)
+
+    def softmax(self, x, dim: int):
+        """y = exp(x - max) / sum(exp(x - max)) along the axis ``dim``."""
+        xp = self.xp
+        e = xp.exp(x - xp.max(x, axis=dim, keepdims=True))
+        e /= xp.sum(e, axis=dim, keepdims=True)
+        return e
+
+    def softmax_backward(self, y, g, dim: int, scale: float = 1.0):
+        """dx = scale * y * (g - sum(g * y)) along the axis ``dim`` (``scale`` folds in a factor
+        that multiplied the softmax's input, as attention's 1 / sqrt(d) does)."""
+        xp = self.xp
+        dx = g - xp.sum(g * y, axis=dim, keepdims=True)
+        dx *= y
+        if scale != 1.0:
+            dx *= scale
+        return dx

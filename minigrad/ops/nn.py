@@ -1,8 +1,10 @@
 """Fused ops for neural networks: one graph node each, with a hand-derived backward.
 
 Each could be composed from primitives (the transformer package shows softmax that way, for
-teaching); fusing them halves the work of the backward pass and keeps graphs readable. The
-backward formulas are still written in Tensor ops, so they have gradients of their own.
+teaching); fusing them halves the work of the backward pass and keeps graphs readable. Forward
+runs the backend's fused kernel. Backward runs the backend's fused backward kernel too, except
+when it is itself being recorded (``create_graph=True``): then it is written in Tensor ops, so
+that it has gradients of its own.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import STATE
+from ..backend.base import INV_SQRT_2PI, SQRT_HALF
 from .broadcast import unbroadcast
 
 
@@ -18,16 +22,15 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        xp = ctx.xp
         ctx.save(dim)
-        e = xp.exp(x - xp.max(x, axis=dim, keepdims=True))
-        e /= xp.sum(e, axis=dim, keepdims=True)
-        return e
+        return ctx.backend.softmax(x, dim)
 
     @staticmethod
     def backward(ctx, g):
         (dim,) = ctx.saved
         y = ctx.output()
+        if not STATE.grad_enabled:
+            return (ctx.constant(ctx.backend.softmax_backward(y._data, g._data, dim)),)
         return (y * (g - (g * y).sum(dim=dim, keepdim=True)),)
 
 
@@ -56,17 +59,17 @@ class Normalize(Function):
 
     @staticmethod
     def forward(ctx, x, dims, eps):
-        xp = ctx.xp
-        centred = x - xp.mean(x, axis=dims, keepdims=True)
-        rstd = 1.0 / xp.sqrt(xp.mean(centred * centred, axis=dims, keepdims=True) + eps)
+        y, rstd = ctx.backend.normalize(x, dims, eps)
         ctx.save(dims, eps, rstd)
-        return centred * rstd
+        return y
 
     @staticmethod
     def backward(ctx, g):
         dims, eps, rstd = ctx.saved
         (x,) = ctx.saved_inputs()
         y = ctx.output()
+        if not STATE.grad_enabled:
+            return (ctx.constant(ctx.backend.normalize_backward(g._data, y._data, rstd, dims)),)
         rstd = ctx.intermediate(
             rstd, lambda: (x.var(dims, correction=0, keepdim=True) + eps).rsqrt()
         )
@@ -75,8 +78,6 @@ class Normalize(Function):
         return (rstd * (g - mean_g - y * mean_gy),)
 
 
-_SQRT_HALF = math.sqrt(0.5)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _TANH_SCALE = math.sqrt(2.0 / math.pi)
 _TANH_CUBIC = 0.044715
 
@@ -96,9 +97,9 @@ class Gelu(Function):
             t = xp.tanh(inner)
             ctx.save(approximate, t)
             return 0.5 * x * (1.0 + t)
-        cdf = 0.5 * (1.0 + ctx.backend.erf(x * _SQRT_HALF)).astype(x.dtype, copy=False)
+        y, cdf = ctx.backend.gelu(x)
         ctx.save(approximate, cdf)
-        return x * cdf
+        return y
 
     @staticmethod
     def backward(ctx, g):
@@ -110,8 +111,10 @@ class Gelu(Function):
             )
             slope = _TANH_SCALE * (1.0 + 3.0 * _TANH_CUBIC * x * x)
             return (g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * slope),)
-        cdf = ctx.intermediate(saved, lambda: 0.5 * (1.0 + (x * _SQRT_HALF).erf()))
-        pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
+        if not STATE.grad_enabled:
+            return (ctx.constant(ctx.backend.gelu_backward(g._data, x._data, saved)),)
+        cdf = ctx.intermediate(saved, lambda: 0.5 * (1.0 + (x * SQRT_HALF).erf()))
+        pdf = (x * x * -0.5).exp() * INV_SQRT_2PI
         return (g * (cdf + x * pdf),)
 
 
@@ -148,7 +151,10 @@ class Attention(Function):
         q, k, v = ctx.saved_inputs()
         p = ctx.intermediate(weights, lambda: attention_weights(q, k, ctx, mask, scale))
         dp = g @ v.mT
-        ds = p * (dp - (dp * p).sum(dim=-1, keepdim=True)) * scale
+        if STATE.grad_enabled:
+            ds = p * (dp - (dp * p).sum(dim=-1, keepdim=True)) * scale
+        else:
+            ds = ctx.constant(ctx.backend.softmax_backward(p._data, dp._data, -1, scale))
         return (
             unbroadcast(ds @ k, q.shape) if q.requires_grad else None,
             unbroadcast(ds.mT @ q, k.shape) if k.requires_grad else None,

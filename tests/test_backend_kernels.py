@@ -1,0 +1,116 @@
+"""The NumPy backend's blocked, threaded kernels give what the generic formulas give.
+
+``Backend`` writes each fused kernel once in ``xp`` calls; ``NumpyBackend`` runs the same formulas
+over cache-sized blocks of rows split between threads. Shapes here cover one block, many blocks,
+several threads (over ``_PARALLEL_MIN`` elements), ragged last blocks, and the fallbacks.
+"""
+
+import numpy as np
+import pytest
+
+from minigrad.backend import numpy_backend as nb
+from minigrad.backend.base import Backend
+
+BLOCKED = nb.NumpyBackend()
+BLOCKED.blocks = nb.RowBlocks(3)  # more threads than rows in some cases; odd split elsewhere
+
+
+class Generic(nb.NumpyBackend):
+    """NumPy with the base class's unblocked kernels."""
+
+    gelu = Backend.gelu
+    gelu_backward = Backend.gelu_backward
+    normalize = Backend.normalize
+    normalize_backward = Backend.normalize_backward
+    softmax = Backend.softmax
+    softmax_backward = Backend.softmax_backward
+
+
+GENERIC = Generic()
+SHAPES = [(7,), (3, 5), (4, 1000, 33), (2, 3, 97, 257), (300, 1537)]
+TOL = {np.float32: dict(rtol=2e-6, atol=2e-7), np.float64: dict(rtol=1e-13, atol=1e-15)}
+
+
+@pytest.fixture(params=[np.float32, np.float64])
+def dtype(request):
+    return request.param
+
+
+def _data(shape, dtype, seed=0, scale=3.0):
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
+
+
+def _close(a, b, dtype):
+    assert a.dtype == b.dtype == dtype and a.shape == b.shape
+    np.testing.assert_allclose(a, b, **TOL[dtype])
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_gelu(shape, dtype):
+    x, g = _data(shape, dtype), _data(shape, dtype, 1)
+    (y, cdf), (y0, cdf0) = BLOCKED.gelu(x), GENERIC.gelu(x)
+    _close(y, y0, dtype)
+    _close(cdf, cdf0, dtype)
+    _close(BLOCKED.gelu_backward(g, x, cdf), GENERIC.gelu_backward(g, x, cdf0), dtype)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("k", [1, 2])
+def test_normalize(shape, k, dtype):
+    if k > len(shape):
+        pytest.skip("fewer axes than normalized dims")
+    dims = tuple(range(len(shape) - k, len(shape)))
+    x, g = _data(shape, dtype) + 1.5, _data(shape, dtype, 1)
+    (y, rstd), (y0, rstd0) = BLOCKED.normalize(x, dims, 1e-5), GENERIC.normalize(x, dims, 1e-5)
+    _close(y, y0, dtype)
+    _close(rstd, rstd0, dtype)
+    _close(BLOCKED.normalize_backward(g, y, rstd, dims),
+           GENERIC.normalize_backward(g, y0, rstd0, dims), dtype)  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_softmax(shape, dtype):
+    x, g = _data(shape, dtype), _data(shape, dtype, 1)
+    y, y0 = BLOCKED.softmax(x, x.ndim - 1), GENERIC.softmax(x, x.ndim - 1)
+    _close(y, y0, dtype)
+    _close(BLOCKED.softmax_backward(y, g, -1, 0.125),
+           GENERIC.softmax_backward(y0, g, -1, 0.125), dtype)  # fmt: skip
+
+
+def test_fallbacks_for_other_axes_layouts_and_dtypes():
+    x = _data((6, 40, 50), np.float32)
+    # not the last axis, non-trailing dims, a transposed (non-contiguous) input, float16
+    _close(BLOCKED.softmax(x, 1), GENERIC.softmax(x, 1), np.float32)
+    _close(BLOCKED.normalize(x, (0, 2), 1e-5)[0], GENERIC.normalize(x, (0, 2), 1e-5)[0],
+           np.float32)  # fmt: skip
+    xt = x.transpose(2, 0, 1)
+    _close(BLOCKED.softmax(xt, 2), GENERIC.softmax(xt, 2), np.float32)
+    half = x.astype(np.float16)
+    assert BLOCKED.gelu(half)[0].dtype == np.float16
+
+
+def test_rows_cover_every_block_once():
+    seen = np.zeros(300_007, dtype=np.int64)  # over _PARALLEL_MIN: split between threads
+
+    def mark(block):
+        block += 1
+
+    for threads in (1, 2, 5):
+        nb.RowBlocks(threads).run(mark, seen)
+    assert (seen == 3).all()
+
+
+def test_set_num_threads():
+    import minigrad
+
+    before = minigrad.get_num_threads()
+    try:
+        minigrad.set_num_threads(1)
+        assert minigrad.get_num_threads() == 1
+        x = minigrad.randn(400, 400)
+        expected = minigrad.tensor(GENERIC.softmax(x.numpy(), 1))
+        assert minigrad.allclose(x.softmax(-1), expected)
+    finally:
+        minigrad.set_num_threads(before)
+    with pytest.raises(RuntimeError, match="positive integer"):
+        minigrad.set_num_threads(0)
