@@ -4,7 +4,7 @@ PIP  := .venv/bin/pip
 RUFF := .venv/bin/ruff
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint format demo bench gallery clean distclean
+.PHONY: help test lint format demo bench gallery wheel-check clean distclean
 
 help: ## List targets
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ demo: .venv/.demos-stamp ## Train the reverse-task demo (installs graphviz via a
 
 bench: .venv/.dev-stamp ## Run the benchmarks
 	$(PY) -m bench.run
+
+wheel-check: .venv/.dev-stamp ## Build the wheel, install it into a fresh venv, import every module, train
+	bash .ci/wheel_check
 
 gallery: .venv/.dev-stamp ## Render graph images into docs/img
 	$(PY) -m minigrad.viz --out docs/img

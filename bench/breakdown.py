@@ -1,7 +1,7 @@
 """Where the time of a training step goes.
 
 Every op's forward is the only place minigrad touches arrays (backward is written in Tensor ops,
-whose forwards run the array work), so timing each ``Function.forward`` by op splits a step into
+whose forwards run the array work), so timing each ``Op.forward`` by op splits a step into
 array work per op; the optimiser's array work is timed separately; the rest is Python: argument
 checks, graph recording and the backward pass's bookkeeping.
 """
@@ -13,10 +13,10 @@ import math
 import time
 from collections import defaultdict
 
-from minigrad.autograd.function import Function
+from minigrad.autograd.graph import Op
 
 
-def _all_functions(cls=Function):
+def _all_functions(cls=Op):
     for sub in cls.__subclasses__():
         yield sub
         yield from _all_functions(sub)
@@ -24,7 +24,7 @@ def _all_functions(cls=Function):
 
 @contextlib.contextmanager
 def op_timer():
-    """Time every Function.forward; yields {op name: seconds} and the matmul flop count."""
+    """Time every Op.forward; yields {op name: seconds} and the matmul flop count."""
     seconds: dict[str, float] = defaultdict(float)
     flops = {"matmul": 0}
     patched = []

@@ -1,7 +1,8 @@
 """A small GPT written the way PyTorch model files usually are (nanoGPT / minGPT style).
 
-Only the three import lines below differ from the PyTorch version: ``tests/models/__init__.py``
-loads this same source with ``import torch`` instead, for the parity tests.
+Only the three import lines below differ from the PyTorch version: ``examples/__init__.py``
+(``load(framework)``) runs this same source with ``import torch`` instead, for the parity tests
+and the benchmarks.
 """
 
 import math

@@ -8,7 +8,8 @@ from . import dtypes
 from .backend import _BACKENDS, CPU
 from .backend import device as as_device
 from .errors import ArgumentError, DTypeError, ShapeError
-from .tensor import Tensor, _shape_arg
+from .tensor import Tensor
+from .tensor_api.arguments import shape_arg
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -37,7 +38,7 @@ def _new(array_fn, size, dtype, device, requires_grad, float_default=True) -> Te
         if dtype is not None
         else (dtypes.get_default_dtype() if float_default else dtypes.int64)
     )
-    shape = _shape_arg(size)
+    shape = shape_arg(size)
     if any(n < 0 for n in shape):
         raise ShapeError(f"Trying to create tensor with negative dimension: {list(shape)}")
     t = Tensor._make(array_fn(dev.backend, shape, d.np), dev)

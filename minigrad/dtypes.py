@@ -104,12 +104,10 @@ def _category_of_scalar(value) -> int:
 
 def result_type(*operands) -> dtype:
     """The dtype of an elementwise op over tensors and Python scalars, by PyTorch's rule."""
-    from .tensor import Tensor
-
     tiers = ([], [], [])  # dimensioned tensors, 0-d tensors, scalars: (category, dtype or None)
     for op in operands:
-        if isinstance(op, Tensor):
-            d = op.dtype
+        d = getattr(op, "dtype", None)
+        if isinstance(d, dtype):  # a tensor (NumPy values have NumPy dtypes)
             tiers[0 if op.ndim else 1].append((_CATEGORY[d], d))
         else:
             tiers[2].append((_category_of_scalar(op), None))

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from . import dtypes
-
-if TYPE_CHECKING:
-    from .tensor import Tensor
+from .autograd.tensor_base import TensorBase
 
 
-def format_tensor(t: Tensor) -> str:
+def format_tensor(t: TensorBase) -> str:
     """PyTorch's style: ``tensor([[1.0000, 2.5000]], requires_grad=True)``.
 
     Floats get 4 decimals, or none ("2.") when all are whole, or scientific notation when the

@@ -35,7 +35,7 @@ import zipfile
 import numpy as np
 
 from . import dtypes
-from .autograd.function import VersionCounter
+from .autograd.graph import VersionCounter
 from .backend import device as as_device
 from .errors import CheckpointError
 from .nn.parameter import Parameter

@@ -2,6 +2,7 @@
 higher-order gradients, grad modes, hooks, in-place ops and version counters."""
 
 import gc
+import threading
 import weakref
 
 import numpy as np
@@ -224,6 +225,37 @@ def test_grad_mode_is_restored_after_an_exception():
     with pytest.raises(ValueError, match="inside"), minigrad.no_grad():
         raise ValueError("inside no_grad")
     assert minigrad.is_grad_enabled()
+
+
+def test_grad_mode_anomaly_mode_and_module_scope_are_per_thread():
+    """One thread sits inside no_grad(), detect_anomaly() and a module's forward while another
+    records a graph: the second sees none of the first's switches (as in PyTorch)."""
+    inside, recorded = threading.Event(), threading.Event()
+    seen = {}
+
+    class Waits(minigrad.nn.Module):
+        def forward(self, x):
+            inside.set()
+            assert recorded.wait(10)
+            return x * 2
+
+    def switched_off():
+        with minigrad.no_grad(), minigrad.autograd.detect_anomaly():
+            seen["off"] = Waits()(leaf(np.array([1.0]))).requires_grad
+
+    worker = threading.Thread(target=switched_off)
+    worker.start()
+    assert inside.wait(10)
+    x = leaf(np.array([1.0, 2.0]))
+    y = (x * 3).sum()
+    seen["grad_enabled"] = minigrad.is_grad_enabled()
+    seen["anomaly"] = minigrad.autograd.is_anomaly_enabled()
+    seen["scope"] = y.grad_fn.scope
+    recorded.set()
+    worker.join(10)
+    y.backward()
+    assert seen == {"off": False, "grad_enabled": True, "anomaly": False, "scope": ()}
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
 
 
 # ---- hooks, retain_grad, detach ----------------------------------------------------------------

@@ -387,3 +387,73 @@ def test_attention_mask_errors():
         F.scaled_dot_product_attention(q, q, q, attn_mask=minigrad.ones(3, 2, dtype=minigrad.bool))
     with pytest.raises(ValueError):
         F.scaled_dot_product_attention(q, q, q, attn_mask=minigrad.ones(2, 2), is_causal=True)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("shape", [(5, 4), (3, 4, 2)])
+def test_class_weights_match_pytorch(shape, label_smoothing, reduction):
+    """``weight=`` in cross_entropy (indices and probabilities) and nll_loss: values and
+    gradients as PyTorch's, with an ignored target among the indices."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape)
+    target = rng.integers(0, shape[1], (shape[0],) + shape[2:])
+    target.reshape(-1)[0] = -100
+    probs = rng.random(shape)
+    probs /= probs.sum(1, keepdims=True)
+    weight = rng.random(shape[1]) + 0.5
+    calls = [
+        lambda lib, x, w: lib.nn.functional.cross_entropy(
+            x, lib.tensor(target), weight=w, reduction=reduction, label_smoothing=label_smoothing
+        ),
+        lambda lib, x, w: lib.nn.functional.cross_entropy(
+            x, lib.tensor(probs), weight=w, reduction=reduction, label_smoothing=label_smoothing
+        ),
+        lambda lib, x, w: lib.nn.functional.nll_loss(
+            x.log_softmax(1), lib.tensor(target), weight=w, reduction=reduction
+        ),
+    ]
+    for call in calls:
+        results = []
+        for lib in (minigrad, torch):
+            xs = lib.tensor(x, requires_grad=True)
+            loss = call(lib, xs, lib.tensor(weight))
+            loss.sum().backward()
+            results.append((loss.detach().numpy(), xs.grad.numpy()))
+        (got, got_grad), (want, want_grad) = results
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(got_grad, want_grad, rtol=1e-9, atol=1e-12)
+
+
+def test_class_weight_of_the_wrong_shape_is_refused():
+    logits = minigrad.randn(4, 3)
+    with pytest.raises(minigrad.ShapeError, match=r"cross_entropy: weight must be .*\(3,\).*\[2\]"):
+        F.cross_entropy(logits, minigrad.tensor([0, 1, 2, 0]), weight=minigrad.ones(2))
+    with pytest.raises(minigrad.ShapeError, match="nll_loss: weight must be"):
+        F.nll_loss(logits, minigrad.tensor([0, 1, 2, 0]), weight=[1.0, 2.0, 3.0])
+
+
+def test_inplace_activations_write_into_their_input():
+    """``inplace=True`` (F.relu, F.silu, F.dropout and their layers) changes the input tensor
+    itself, as in PyTorch, and gradients flow through the written values."""
+    base = np.array([-1.0, 0.5, 2.0])
+    sig = 1 / (1 + np.exp(-base))
+    step = (base > 0).astype(float)
+    for fn, expected, grad in [
+        (lambda h: F.relu(h, inplace=True), np.maximum(base, 0), step),
+        (lambda h: F.silu(h, inplace=True), base * sig, sig + base * sig * (1 - sig)),
+        (lambda h: F.dropout(h, p=1.0, inplace=True), np.zeros(3), np.zeros(3)),
+        (lambda h: minigrad.nn.ReLU(inplace=True)(h), np.maximum(base, 0), step),
+    ]:
+        x = leaf(base)
+        h = x * 1.0
+        out = fn(h)
+        assert out is h
+        np.testing.assert_allclose(h.detach().numpy(), expected)
+        out.sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), grad)
+    plain = minigrad.tensor(base)
+    F.relu(plain)
+    np.testing.assert_array_equal(plain.numpy(), base)  # out of place by default

@@ -1,6 +1,6 @@
 """``gradcheck`` / ``gradgradcheck`` themselves: they pass correct ops and catch broken ones.
 
-Each broken op below is a small ``Function`` with one deliberate mistake; the checker must
+Each broken op below is a small ``Op`` with one deliberate mistake; the checker must
 catch it and say where (output, input, worst element, both values).
 """
 
@@ -10,20 +10,21 @@ from hypothesis import given
 from strategies import arrays, leaf, shapes
 
 import minigrad
-from minigrad.autograd import Function, gradcheck, gradgradcheck
+from minigrad.autograd import Op, gradcheck, gradgradcheck
 from minigrad.autograd.gradcheck import GradcheckError
 
 
-class Cube(Function):
+class Cube(Op):
     """y = x^3.   dx = 3 x^2 dy (correct)"""
 
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return x**3
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_inputs()
+        (x,) = ctx.saved_tensors
         return (g * 3.0 * x * x,)
 
 
@@ -32,7 +33,7 @@ class WrongCube(Cube):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_inputs()
+        (x,) = ctx.saved_tensors
         scale = np.ones(x.shape)
         scale.reshape(-1)[-1] = 1.5
         return (g * 3.0 * x * x * minigrad.from_numpy(scale),)
@@ -43,7 +44,7 @@ class FrozenCube(Cube):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_inputs()
+        (x,) = ctx.saved_tensors
         return (g * ctx.constant(3.0 * x.detach().numpy() ** 2),)
 
 
@@ -52,7 +53,7 @@ class NoisyCube(Cube):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_inputs()
+        (x,) = ctx.saved_tensors
         noise = np.random.default_rng().standard_normal(x.shape) * 1e-9
         return (g * 3.0 * x * x + minigrad.from_numpy(noise),)
 
@@ -62,7 +63,7 @@ class LeakyCube(Cube):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_inputs()
+        (x,) = ctx.saved_tensors
         return (g * 3.0 * x * x + 1e-3,)
 
 
@@ -71,22 +72,23 @@ class NanCube(Cube):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_inputs()
+        (x,) = ctx.saved_tensors
         bad = np.zeros(x.shape)
         bad.reshape(-1)[0] = np.nan
         return (g * 3.0 * x * x + minigrad.from_numpy(bad),)
 
 
-class WrongMulB(Function):
+class WrongMulB(Op):
     """z = a * b with a wrong gradient for b only."""
 
     @staticmethod
     def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
         return a * b
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_inputs()
+        a, b = ctx.saved_tensors
         return g * b, g * a * 1.01
 
 

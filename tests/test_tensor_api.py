@@ -314,3 +314,24 @@ def test_norm_matches_numpy_and_passes_gradcheck(p, dim):
         expected = (np.abs(flat) ** order).sum(axis=axis if axis is not None else 0) ** (1 / order)
     np.testing.assert_allclose(x.norm(p, dim).detach().numpy(), expected, rtol=1e-12)
     assert minigrad.autograd.gradcheck(lambda t: t.norm(p, dim), x)
+
+
+def test_a_non_tensor_non_number_operand_is_a_type_error():
+    """As in PyTorch: named methods raise TypeError naming the op and the operand's type;
+    operators leave it to Python (TypeError, and == / != compare as unrelated objects)."""
+    x = minigrad.ones(2)
+    for method in ("logical_and", "logical_or", "logical_xor", "eq", "lt", "maximum"):
+        with pytest.raises(TypeError, match="str"):
+            getattr(x, method)("x")
+    for apply in (
+        lambda: x < "a",
+        lambda: x & "a",
+        lambda: x // "a",
+        lambda: x % "a",
+        lambda: x + "a",
+        lambda: x * object(),
+    ):
+        with pytest.raises(TypeError):
+            apply()
+    assert (x == "a") is False
+    assert (x != "a") is True

@@ -17,7 +17,9 @@ import contextlib
 import weakref
 
 from ..errors import AutogradError, format_shape
+from .anomaly import anomaly_error
 from .grad_mode import STATE, set_grad_enabled
+from .tensor_base import TensorBase
 
 _observers: list = []
 
@@ -70,21 +72,16 @@ def grad(
 
 
 def _as_tuple(x):
-    from ..tensor import Tensor
-
-    return (x,) if isinstance(x, Tensor) else tuple(x)
+    return (x,) if isinstance(x, TensorBase) else tuple(x)
 
 
 def _roots(tensors, grads, caller):
     """Pair each output with the gradient it starts from (1 for a scalar)."""
-    from ..creation import ones_like
-    from ..tensor import Tensor
-
     tensors = _as_tuple(tensors)
     grads = (
         [None] * len(tensors)
         if grads is None
-        else list(_as_tuple(grads) if isinstance(grads, Tensor) else grads)
+        else list(_as_tuple(grads) if isinstance(grads, TensorBase) else grads)
     )
     if len(grads) != len(tensors):
         raise AutogradError(f"{caller}: got {len(tensors)} tensors but {len(grads)} gradients")
@@ -100,9 +97,9 @@ def _roots(tensors, grads, caller):
                     f"{caller}: grad can be implicitly created only for scalar outputs, but the "
                     f"output has shape {format_shape(t.shape)}; pass gradient= (a tensor of that shape)"
                 )
-            g = ones_like(t)
-        elif not isinstance(g, Tensor):
-            g = Tensor(g, dtype=t.dtype, device=t.device)
+            g = t._wrap(t._xp.ones(t.shape, t._data.dtype))
+        elif not isinstance(g, TensorBase):
+            g = t._from_data(g, t.dtype)
         if g.shape != t.shape:
             raise AutogradError(
                 f"{caller}: Mismatch in shape: grad_output[{i}] has a shape of "
@@ -241,8 +238,6 @@ def _check_grads(node, grads_in) -> None:
                 f"{format_shape(g.shape)} but expected shape compatible with {format_shape(t.shape)}"
             )
         if STATE.anomaly and not bool(node.xp.isfinite(g._data).all()):
-            from .anomaly import anomaly_error
-
             raise anomaly_error(node, i)
 
 

@@ -7,12 +7,13 @@ ops under ``no_grad`` unless ``create_graph=True``.
 from __future__ import annotations
 
 import functools
+import threading
 
 
-class _State:
-    """Process-wide autograd switches, read on every op."""
-
-    __slots__ = ("grad_enabled", "anomaly", "scope")
+class _State(threading.local):
+    """The autograd switches, read on every op. Each thread has its own (as in PyTorch): a
+    ``no_grad()`` in one thread leaves recording on in the others, and a new thread starts with
+    the defaults below."""
 
     def __init__(self):
         self.grad_enabled = True

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import AutogradError
 from .engine import grad as autograd_grad
+from .tensor_base import TensorBase
 
 
 class GradcheckError(AutogradError):
@@ -24,9 +25,7 @@ def _as_tuple(x):
 
 
 def _outputs(fn, inputs):
-    from ..tensor import Tensor
-
-    return tuple(o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor))
+    return tuple(o for o in _as_tuple(fn(*inputs)) if isinstance(o, TensorBase))
 
 
 def gradcheck(
@@ -46,10 +45,8 @@ def gradcheck(
     ``inputs`` is a tensor or a tuple of them; those with ``requires_grad`` are checked and must be
     float64. The inputs' memory is perturbed in place and restored while differences are taken. A failure names the output, the input, the worst element and both values.
     """
-    from ..tensor import Tensor
-
     inputs = tuple(_as_tuple(inputs))
-    diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    diff = [i for i, t in enumerate(inputs) if isinstance(t, TensorBase) and t.requires_grad]
     if not diff:
         raise GradcheckError("gradcheck: no input requires grad")
     for i in diff:
@@ -99,11 +96,7 @@ def _numeric_column(fn, inputs, i, flat_index, o_idx, eps) -> np.ndarray:
 
 def _analytic_row(inputs, diff, out, cotangent):
     """One backward pass with the given cotangent: the gradients of every checked input."""
-    from ..tensor import Tensor
-
-    g = Tensor._make(
-        out.device.backend.asarray(cotangent.reshape(out.shape), out._data.dtype), out.device
-    )
+    g = out._wrap(out.device.backend.asarray(cotangent.reshape(out.shape), out._data.dtype))
     grads = autograd_grad(out, [inputs[i] for i in diff], g, retain_graph=True, allow_unused=True)
     return [np.zeros(inputs[i].shape) if gi is None else _host(gi) for i, gi in zip(diff, grads)]
 
@@ -192,18 +185,13 @@ def gradgradcheck(
     cotangents are drawn when ``grad_outputs`` is None; they are inputs of the checked function
     too, so the check covers the backward pass's dependence on its incoming gradient.
     """
-    from ..tensor import Tensor
-
     inputs = tuple(_as_tuple(inputs))
-    diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    diff = [i for i, t in enumerate(inputs) if isinstance(t, TensorBase) and t.requires_grad]
     rng = np.random.default_rng(seed)
     outputs = [o for o in _outputs(fn, inputs) if o.requires_grad]
     if grad_outputs is None:
         grad_outputs = tuple(
-            Tensor(
-                rng.standard_normal(o.shape), dtype="float64", device=o.device, requires_grad=True
-            )
-            for o in outputs
+            o._from_data(rng.standard_normal(o.shape), "float64").requires_grad_() for o in outputs
         )
     grad_outputs = tuple(_as_tuple(grad_outputs))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..errors import ArgumentError, DeviceError
 from .base import Backend
+from .cupy_backend import load_cupy_backend
 from .numpy_backend import NumpyBackend, RowBlocks
 
 _BACKENDS: dict[str, Backend] = {"cpu": NumpyBackend()}
@@ -93,9 +94,7 @@ def device(spec="cpu") -> Device:
 def _ensure_cuda() -> None:
     if "cuda" in _BACKENDS:
         return
-    from .cupy_backend import load_cupy_backend  # raises a DeviceError saying what is missing
-
-    _BACKENDS["cuda"] = load_cupy_backend()
+    _BACKENDS["cuda"] = load_cupy_backend()  # raises a DeviceError saying what is missing
 
 
 def cuda_spec(device=None):

@@ -1,6 +1,6 @@
 """``minigrad.nn.functional`` (imported as ``F``): the functions of PyTorch's ``torch.nn.functional``
 that transformers use. Softmax, log-softmax, layer norm and GELU are single fused graph nodes
-(``minigrad.ops.nn``); the rest are composed from Tensor ops.
+(``minigrad.ops.fused``); the rest are composed from Tensor ops.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import math
 
 from .. import dtypes
 from ..errors import ArgumentError, DTypeError, IndexOutOfRange, ShapeError, format_shape
-from ..ops import nn as fused
+from ..ops import fused
 from ..ops.broadcast import broadcast_shapes
 from ..tensor import Tensor, where
 
@@ -27,7 +27,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    return input.relu()
+    """max(x, 0); ``inplace=True`` writes the result into ``input`` and returns it."""
+    return input._inplace("relu_", Tensor.relu) if inplace else input.relu()
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -38,7 +39,9 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """x * sigmoid(x)."""
+    """x * sigmoid(x); ``inplace=True`` writes the result into ``input`` and returns it."""
+    if inplace:  # backward needs x, which the write replaces: compute from a copy of it
+        return input._inplace("silu_", lambda x: silu(x.clone()))
     return input * input.sigmoid()
 
 
@@ -98,15 +101,18 @@ def embedding(input: Tensor, weight: Tensor, padding_idx=None) -> Tensor:
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero each element with probability p and scale the rest by 1 / (1 - p) (when training)."""
+    """Zero each element with probability p and scale the rest by 1 / (1 - p) (when training);
+    ``inplace=True`` writes the result into ``input`` and returns it."""
     if not 0.0 <= p <= 1.0:
         raise ArgumentError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
-    keep = input.device.backend.uniform(input.shape, input._data.dtype) >= p
-    return input * input._like(keep * (1.0 / (1.0 - p)))
+        scale = input._like(0.0)
+    else:
+        keep = input.device.backend.uniform(input.shape, input._data.dtype) >= p
+        scale = input._like(keep * (1.0 / (1.0 - p)))
+    return input._inplace("dropout_", lambda x: x * scale) if inplace else input * scale
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -139,8 +145,10 @@ def _check_range(index: Tensor, size: int, op: str, what: str, ignore=None) -> N
 def nll_loss(
     input: Tensor, target: Tensor, weight=None, ignore_index: int = -100, reduction: str = "mean"
 ) -> Tensor:
-    """-input[n, target[n]] averaged over the targets that are not ``ignore_index``."""
-    return _nll(input, target, ignore_index, reduction, 0.0, "nll_loss")
+    """-weight[target[n]] * input[n, target[n]], averaged (weighted by weight[target[n]]) over
+    the targets that are not ``ignore_index``."""
+    weight = _class_weight(weight, input, "nll_loss")
+    return _nll(input, target, weight, ignore_index, reduction, 0.0, "nll_loss")
 
 
 def cross_entropy(
@@ -155,13 +163,13 @@ def cross_entropy(
 
     ``input`` is (N, C) or (N, C, d1, ...) logits; ``target`` holds class indices (N, d1, ...) or
     class probabilities shaped like ``input``. With smoothing eps, the target distribution is
-    (1 - eps) on the true class plus eps / C on every class.
+    (1 - eps) on the true class plus eps / C on every class. ``weight`` (C,) scales each class's
+    term; with class indices the mean is taken over the weights of the targets, as in PyTorch.
     """
-    if weight is not None:
-        raise ArgumentError("cross_entropy: per-class weight is not supported by minigrad")
     if input.ndim == 0:
         raise ShapeError("cross_entropy: input must have at least one dimension (the classes)")
     class_dim = 1 if input.ndim >= 2 else 0
+    weight = _class_weight(weight, input, "cross_entropy")
     logp = input.log_softmax(class_dim)
     if target.is_floating_point():
         if target.shape != input.shape:
@@ -171,12 +179,32 @@ def cross_entropy(
             )
         n_classes = input.shape[class_dim]
         target = target * (1.0 - label_smoothing) + label_smoothing / n_classes
-        loss = -(target * logp).sum(class_dim)
+        loss = -(target * _per_class(logp, weight, class_dim)).sum(class_dim)
         return _reduce(loss, reduction, "cross_entropy")
-    return _nll(logp, target, ignore_index, reduction, label_smoothing, "cross_entropy")
+    return _nll(logp, target, weight, ignore_index, reduction, label_smoothing, "cross_entropy")
 
 
-def _nll(logp: Tensor, target: Tensor, ignore_index, reduction, smoothing, op) -> Tensor:
+def _class_weight(weight, input: Tensor, op: str) -> Tensor | None:
+    """``weight`` checked to be one float per class (None stays None)."""
+    if weight is None:
+        return None
+    n_classes = input.shape[1 if input.ndim >= 2 else 0] if input.ndim else 0
+    if not isinstance(weight, Tensor) or weight.shape != (n_classes,):
+        got = format_shape(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__
+        raise ShapeError(
+            f"{op}: weight must be a tensor of shape ({n_classes},), one value per class, got {got}"
+        )
+    return weight.to(input.dtype)
+
+
+def _per_class(logp: Tensor, weight: Tensor | None, class_dim: int) -> Tensor:
+    """``logp`` with each class's entries scaled by its weight (unchanged without weights)."""
+    if weight is None:
+        return logp
+    return logp * weight.reshape((-1,) + (1,) * (logp.ndim - class_dim - 1))
+
+
+def _nll(logp: Tensor, target: Tensor, weight, ignore_index, reduction, smoothing, op) -> Tensor:
     """The shared core of nll_loss and cross_entropy over log-probabilities ``logp``."""
     if target.dtype is not dtypes.int64:
         raise DTypeError(
@@ -195,12 +223,17 @@ def _nll(logp: Tensor, target: Tensor, ignore_index, reduction, smoothing, op) -
     valid = target != ignore_index
     safe_target = target.masked_fill(~valid, 0)
     picked = logp.gather(class_dim, safe_target.unsqueeze(class_dim)).squeeze(class_dim)
-    loss = -picked
+    # each target's weight: weight[target], 0 where the target is ignored
+    counts = (
+        valid.to(logp.dtype) if weight is None else weight[safe_target].masked_fill(~valid, 0.0)
+    )
+    loss = -picked if weight is None else -picked * counts
     if smoothing:
-        loss = loss * (1.0 - smoothing) - logp.mean(class_dim) * smoothing
+        spread = _per_class(logp, weight, class_dim).sum(class_dim) / n_classes
+        loss = loss * (1.0 - smoothing) - spread * smoothing
     loss = loss.masked_fill(~valid, 0.0)
     if reduction == "mean":
-        return loss.sum() / valid.sum().to(loss.dtype)
+        return loss.sum() / counts.sum()
     return _reduce(loss, reduction, op)
 
 
@@ -262,7 +295,7 @@ def scaled_dot_product_attention(
         if attn_mask.dtype is not dtypes.bool_:
             attn_mask = attn_mask.to(query.dtype)
     if dropout_p == 0.0 and (attn_mask is None or not attn_mask.requires_grad):
-        # one graph node with a hand-derived backward (ops/nn.py); the general path follows
+        # one graph node with a hand-derived backward (ops/fused.py); the general path follows
         mask = None if attn_mask is None else attn_mask._data
         return fused.Attention.apply(query, key, value, mask=mask, scale=scale)
     scores = (query @ key.mT) * scale

@@ -140,7 +140,7 @@ class Dropout(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.dropout(input, self.p, self.training)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
@@ -161,7 +161,7 @@ class GELU(Module):
 
 
 class _InplaceFlag(Module):
-    """An activation that accepts PyTorch's ``inplace`` flag (minigrad computes out of place)."""
+    """An activation with PyTorch's ``inplace`` flag: True writes the result into the input."""
 
     def __init__(self, inplace: bool = False):
         super().__init__()
@@ -175,14 +175,14 @@ class ReLU(_InplaceFlag):
     """max(x, 0)."""
 
     def forward(self, input):
-        return F.relu(input)
+        return F.relu(input, self.inplace)
 
 
 class SiLU(_InplaceFlag):
     """x * sigmoid(x)."""
 
     def forward(self, input):
-        return F.silu(input)
+        return F.silu(input, self.inplace)
 
 
 class Tanh(Module):

@@ -19,7 +19,8 @@ from .. import dtypes
 from ..autograd.grad_mode import STATE, no_grad
 from ..backend import cuda_spec
 from ..errors import ArgumentError, DTypeError, StateDictError, format_shape
-from ..tensor import Tensor, to_args
+from ..tensor import Tensor
+from ..tensor_api.conversion import to_args
 from .parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])

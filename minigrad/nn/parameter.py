@@ -16,13 +16,19 @@ class Parameter(Tensor):
 
     def __new__(cls, data=None, requires_grad: bool = True):
         source = data if isinstance(data, Tensor) else Tensor([] if data is None else data)
-        param = cls._make(source._data, source._device)
+        param = Tensor._make(source._data, source._device)
+        param.__class__ = cls  # the same fields (slots): PyTorch's Tensor.as_subclass
         param._version = source._version
         param.requires_grad = requires_grad
         return param
 
     def __init__(self, data=None, requires_grad: bool = True):
         """Everything is set up by ``__new__`` (this stops ``Tensor.__init__`` from running)."""
+
+    @classmethod
+    def _make(cls, data, device, grad_fn=None, requires_grad=False) -> Tensor:
+        """Ops on a Parameter return plain Tensors, as in PyTorch."""
+        return Tensor._make(data, device, grad_fn, requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from ..autograd.function import Function
+from ..autograd.graph import Op
 from .broadcast import unbroadcast
 
 
 def _binary_grads(ctx, ga, gb):
-    """Reduce each gradient to its input's shape, skipping inputs that do not need one."""
+    """Reduce each gradient to its input's shape (broadcasting's adjoint); ``None`` for the
+    inputs that need no gradient."""
     a, b = ctx.inputs
+    need_a, need_b = ctx.needs_input_grad
     return (
-        unbroadcast(ga, a.shape) if ga is not None and a.requires_grad else None,
-        unbroadcast(gb, b.shape) if gb is not None and b.requires_grad else None,
+        unbroadcast(ga, a.shape) if need_a else None,
+        unbroadcast(gb, b.shape) if need_b else None,
     )
 
 
-class Add(Function):
+class Add(Op):
     """z = a + b.   da = dz,  db = dz"""
 
     @staticmethod
@@ -27,7 +29,7 @@ class Add(Function):
         return _binary_grads(ctx, g, g)
 
 
-class Sub(Function):
+class Sub(Op):
     """z = a - b.   da = dz,  db = -dz"""
 
     @staticmethod
@@ -36,103 +38,108 @@ class Sub(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return _binary_grads(ctx, g, -g if ctx.needs_grad(1) else None)
+        return _binary_grads(ctx, g, -g if ctx.needs_input_grad[1] else None)
 
 
-class Mul(Function):
+class Mul(Op):
     """z = a * b.   da = dz * b,  db = dz * a"""
 
     @staticmethod
     def forward(ctx, a, b):
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return a * b
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.inputs
-        ga = g * ctx.saved_input(1) if a.requires_grad else None
-        gb = g * ctx.saved_input(0) if b.requires_grad else None
-        return _binary_grads(ctx, ga, gb)
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return _binary_grads(ctx, g * b if need_a else None, g * a if need_b else None)
 
 
-class Div(Function):
+class Div(Op):
     """z = a / b.   da = dz / b,  db = -dz * a / b^2"""
 
     @staticmethod
     def forward(ctx, a, b):
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         return a / b
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.inputs
-        ga = g / ctx.saved_input(1) if a.requires_grad else None
-        gb = None
-        if b.requires_grad:
-            b = ctx.saved_input(1)
-            gb = -g * ctx.saved_input(0) / (b * b)
-        return _binary_grads(ctx, ga, gb)
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return _binary_grads(ctx, g / b if need_a else None, -g * a / (b * b) if need_b else None)
 
 
-class Pow(Function):
+class Pow(Op):
     """z = a ** b.   da = dz * b * a^(b-1),  db = dz * z * log(a)"""
 
     @staticmethod
     def forward(ctx, a, b):
-        return a**b
+        z = a**b
+        ctx.save_for_backward(a, b, z)
+        return z
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_inputs()
-        ga = g * b * a ** (b - 1) if a.requires_grad else None
-        gb = g * ctx.output() * a.log() if b.requires_grad else None
+        a, b, z = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        ga = g * b * a ** (b - 1) if need_a else None
+        gb = g * z * a.log() if need_b else None
         return _binary_grads(ctx, ga, gb)
 
 
-class Maximum(Function):
+class Maximum(Op):
     """z = max(a, b).   The gradient goes to the larger input; ties split it equally."""
 
     @staticmethod
     def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
         return ctx.xp.maximum(a, b)
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_inputs()
+        a, b = ctx.saved_tensors
         share = (a > b).to(g.dtype) + (a == b).to(g.dtype) * 0.5
         return _binary_grads(ctx, g * share, g * (1.0 - share))
 
 
-class Minimum(Function):
+class Minimum(Op):
     """z = min(a, b).   The gradient goes to the smaller input; ties split it equally."""
 
     @staticmethod
     def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
         return ctx.xp.minimum(a, b)
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_inputs()
+        a, b = ctx.saved_tensors
         share = (a < b).to(g.dtype) + (a == b).to(g.dtype) * 0.5
         return _binary_grads(ctx, g * share, g * (1.0 - share))
 
 
-class Where(Function):
+class Where(Op):
     """z = cond ? a : b   (cond is a bool tensor).   da = dz * cond,  db = dz * !cond"""
 
     @staticmethod
     def forward(ctx, cond, a, b):
+        ctx.save_for_backward(cond)  # a's and b's values are not needed (masked_fill_ overwrites b)
         return ctx.xp.where(cond, a, b)
 
     @staticmethod
     def backward(ctx, g):
-        cond = ctx.saved_input(0)  # a's and b's values are not needed (masked_fill_ overwrites b)
-        a, b = ctx.inputs[1:]
+        (cond,) = ctx.saved_tensors
+        _, a, b = ctx.inputs
+        _, need_a, need_b = ctx.needs_input_grad
         zero = g.new_zeros(())
-        ga = unbroadcast(g.where(cond, zero), a.shape) if a.requires_grad else None
-        gb = unbroadcast(zero.where(cond, g), b.shape) if b.requires_grad else None
+        ga = unbroadcast(g.where(cond, zero), a.shape) if need_a else None
+        gb = unbroadcast(zero.where(cond, g), b.shape) if need_b else None
         return None, ga, gb
 
 
-class Neg(Function):
+class Neg(Op):
     """y = -x.   dx = -dy"""
 
     @staticmethod
@@ -144,70 +151,80 @@ class Neg(Function):
         return (-g,)
 
 
-class Exp(Function):
+class Exp(Op):
     """y = exp(x).   dx = dy * y"""
 
     @staticmethod
     def forward(ctx, x):
-        return ctx.xp.exp(x)
+        y = ctx.xp.exp(x)
+        ctx.save_for_backward(y)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        return (g * ctx.output(),)
+        (y,) = ctx.saved_tensors
+        return (g * y,)
 
 
-class Log(Function):
+class Log(Op):
     """y = log(x).   dx = dy / x"""
 
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return ctx.xp.log(x)
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_inputs()
+        (x,) = ctx.saved_tensors
         return (g / x,)
 
 
-class Sqrt(Function):
+class Sqrt(Op):
     """y = sqrt(x).   dx = dy / (2 y)"""
 
     @staticmethod
     def forward(ctx, x):
-        return ctx.xp.sqrt(x)
+        y = ctx.xp.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        return (g / (ctx.output() * 2.0),)
+        (y,) = ctx.saved_tensors
+        return (g / (y * 2.0),)
 
 
-class Rsqrt(Function):
+class Rsqrt(Op):
     """y = 1 / sqrt(x).   dx = -dy * y^3 / 2"""
 
     @staticmethod
     def forward(ctx, x):
-        return 1.0 / ctx.xp.sqrt(x)
+        y = 1.0 / ctx.xp.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        y = ctx.output()
+        (y,) = ctx.saved_tensors
         return (g * y * y * y * -0.5,)
 
 
-class Abs(Function):
+class Abs(Op):
     """y = |x|.   dx = dy * sign(x)   (0 at x = 0, as in PyTorch)"""
 
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return ctx.xp.abs(x)
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_inputs()
+        (x,) = ctx.saved_tensors
         return (g * x.sign(),)
 
 
-class Sign(Function):
+class Sign(Op):
     """y = sign(x).   dx = 0"""
 
     @staticmethod
@@ -219,20 +236,22 @@ class Sign(Function):
         return (g * 0.0,)
 
 
-class Tanh(Function):
+class Tanh(Op):
     """y = tanh(x).   dx = dy * (1 - y^2)"""
 
     @staticmethod
     def forward(ctx, x):
-        return ctx.xp.tanh(x)
+        y = ctx.xp.tanh(x)
+        ctx.save_for_backward(y)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        y = ctx.output()
+        (y,) = ctx.saved_tensors
         return (g * (1.0 - y * y),)
 
 
-class Sigmoid(Function):
+class Sigmoid(Op):
     """y = 1 / (1 + exp(-x)).   dx = dy * y * (1 - y)"""
 
     @staticmethod
@@ -240,66 +259,74 @@ class Sigmoid(Function):
         xp = ctx.xp
         # exp of a non-positive number never overflows: use exp(-|x|) on both sides
         e = xp.exp(-xp.abs(x))
-        return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+        y = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(y)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        y = ctx.output()
+        (y,) = ctx.saved_tensors
         return (g * y * (1.0 - y),)
 
 
-class Relu(Function):
+class Relu(Op):
     """y = max(x, 0).   dx = dy * [x > 0]"""
 
     @staticmethod
     def forward(ctx, x):
-        return ctx.xp.maximum(x, 0)
+        y = ctx.xp.maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        return (g * (ctx.output() > 0).to(g.dtype),)
+        (y,) = ctx.saved_tensors
+        return (g * (y > 0).to(g.dtype),)
 
 
-class Sin(Function):
+class Sin(Op):
     """y = sin(x).   dx = dy * cos(x)"""
 
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return ctx.xp.sin(x)
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_inputs()
+        (x,) = ctx.saved_tensors
         return (g * x.cos(),)
 
 
-class Cos(Function):
+class Cos(Op):
     """y = cos(x).   dx = -dy * sin(x)"""
 
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return ctx.xp.cos(x)
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_inputs()
+        (x,) = ctx.saved_tensors
         return (-g * x.sin(),)
 
 
-class Erf(Function):
+class Erf(Op):
     """y = erf(x).   dx = dy * 2/sqrt(pi) * exp(-x^2)"""
 
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return ctx.backend.erf(x).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_inputs()
+        (x,) = ctx.saved_tensors
         return (g * (-(x * x)).exp() * 1.1283791670955126,)
 
 
-class Clamp(Function):
+class Clamp(Op):
     """y = min(max(x, lo), hi).   dx = dy where lo <= x <= hi, else 0"""
 
     @staticmethod
@@ -310,16 +337,36 @@ class Clamp(Function):
             inside &= x >= lo
         if hi is not None:
             inside &= x <= hi
-        ctx.save(inside)
+        ctx.save_for_backward(inside)
         return xp.clip(x, lo, hi)
 
     @staticmethod
     def backward(ctx, g):
-        (inside,) = ctx.saved
-        return (g * ctx.constant(inside).to(g.dtype),)
+        (inside,) = ctx.saved_tensors
+        return (g * inside.to(g.dtype),)
 
 
-class Cast(Function):
+class Triangle(Op):
+    """y = x on and below (``lower``) or above the ``diagonal``-th diagonal of the last two axes,
+    else 0.   dx = dy masked the same way"""
+
+    @staticmethod
+    def forward(ctx, x, diagonal, lower):
+        xp = ctx.xp
+        rows, cols = x.shape[-2:]
+        keep = xp.tri(rows, cols, diagonal, dtype=bool)
+        if not lower:
+            keep = ~xp.tri(rows, cols, diagonal - 1, dtype=bool)
+        ctx.save_for_backward(keep)
+        return xp.where(keep, x, xp.zeros((), dtype=x.dtype))
+
+    @staticmethod
+    def backward(ctx, g):
+        (keep,) = ctx.saved_tensors
+        return (g.where(keep, g.new_zeros(())),)
+
+
+class Cast(Op):
     """y = x converted to another dtype.   dx = dy converted back"""
 
     @staticmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..autograd.function import Function
+from ..autograd.graph import Op
 
 
 def _keepdim_shape(shape, dims):
@@ -10,31 +10,28 @@ def _keepdim_shape(shape, dims):
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
 
 
-class Sum(Function):
+class Sum(Op):
     """y = sum of x over dims.   dx = dy broadcast back over the summed dims"""
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        ctx.save(dims)
+        ctx.dims, ctx.shape = dims, x.shape
         return ctx.xp.sum(x, axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, g):
-        (dims,) = ctx.saved
-        shape = ctx.inputs[0].shape
-        return (g.reshape(_keepdim_shape(shape, dims)).expand(shape),)
+        return (g.reshape(_keepdim_shape(ctx.shape, ctx.dims)).expand(ctx.shape),)
 
 
-class _Extreme(Function):
+class _Extreme(Op):
     """Shared backward of amax / amin: the gradient is split equally among tied extremes."""
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_inputs()
-        (dims,) = ctx.saved
-        keep = _keepdim_shape(x.shape, dims)
-        hit = (x == ctx.output().reshape(keep)).to(g.dtype)
-        return (g.reshape(keep) * hit / hit.sum(dim=dims, keepdim=True),)
+        x, y = ctx.saved_tensors
+        keep = _keepdim_shape(x.shape, ctx.dims)
+        hit = (x == y.reshape(keep)).to(g.dtype)
+        return (g.reshape(keep) * hit / hit.sum(dim=ctx.dims, keepdim=True),)
 
 
 class Amax(_Extreme):
@@ -42,8 +39,10 @@ class Amax(_Extreme):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        ctx.save(dims)
-        return ctx.xp.max(x, axis=dims, keepdims=keepdim)
+        ctx.dims = dims
+        y = ctx.xp.max(x, axis=dims, keepdims=keepdim)
+        ctx.save_for_backward(x, y)
+        return y
 
 
 class Amin(_Extreme):
@@ -51,19 +50,20 @@ class Amin(_Extreme):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        ctx.save(dims)
-        return ctx.xp.min(x, axis=dims, keepdims=keepdim)
+        ctx.dims = dims
+        y = ctx.xp.min(x, axis=dims, keepdims=keepdim)
+        ctx.save_for_backward(x, y)
+        return y
 
 
-class Cumsum(Function):
+class Cumsum(Op):
     """y_i = x_0 + ... + x_i along dim.   dx_i = dy_i + ... + dy_last (a cumsum from the end)"""
 
     @staticmethod
     def forward(ctx, x, dim):
-        ctx.save(dim)
+        ctx.dim = dim
         return ctx.xp.cumsum(x, axis=dim)
 
     @staticmethod
     def backward(ctx, g):
-        (dim,) = ctx.saved
-        return (g.flip(dim).cumsum(dim).flip(dim),)
+        return (g.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim),)

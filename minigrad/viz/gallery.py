@@ -12,6 +12,7 @@ import os
 
 import minigrad
 from minigrad import nn
+from transformer import GPT, EncoderLayer, GPTConfig
 
 from . import draw, record_gradients, render_to
 
@@ -78,8 +79,6 @@ def attention_head():
 def encoder_layer():
     """A transformer encoder layer (self-attention and feed-forward, each in a residual
     sublayer), collapsed to depth 2: the sublayers open, what they call as boxes."""
-    from transformer import EncoderLayer
-
     minigrad.manual_seed(0)
     layer = EncoderLayer(d_model=16, n_heads=2, d_ff=32, dropout=0.0)
     x = minigrad.randn(2, 5, 16, requires_grad=True)
@@ -103,8 +102,6 @@ def softmax_backward():
 def gpt_gradient_flow():
     """A 2-layer GPT's training graph (loss from tokens) collapsed to depth 2, coloured by the
     gradient that reached each tensor and each arrow."""
-    from transformer import GPT, GPTConfig
-
     minigrad.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=32, block_size=16, n_layer=2, n_head=2, n_embd=32))
     tokens = minigrad.randint(0, 32, (4, 17))

@@ -11,47 +11,49 @@ from __future__ import annotations
 
 import math
 
-from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
+from ..autograd.graph import Op
 from ..backend.base import INV_SQRT_2PI, SQRT_HALF
 from .broadcast import unbroadcast
 
 
-class Softmax(Function):
+class Softmax(Op):
     """y = exp(x - max) / sum(exp(x - max)) along dim.   dx = y * (dy - sum(dy * y))"""
 
     @staticmethod
     def forward(ctx, x, dim):
-        ctx.save(dim)
-        return ctx.backend.softmax(x, dim)
+        ctx.dim = dim
+        y = ctx.backend.softmax(x, dim)
+        ctx.save_for_backward(y)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        (dim,) = ctx.saved
-        y = ctx.output()
+        (y,) = ctx.saved_tensors
         if not STATE.grad_enabled:
-            return (ctx.constant(ctx.backend.softmax_backward(y._data, g._data, dim)),)
-        return (y * (g - (g * y).sum(dim=dim, keepdim=True)),)
+            return (ctx.constant(ctx.backend.softmax_backward(y._data, g._data, ctx.dim)),)
+        return (y * (g - (g * y).sum(dim=ctx.dim, keepdim=True)),)
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Op):
     """y = x - max - log(sum(exp(x - max))) along dim.   dx = dy - exp(y) * sum(dy)"""
 
     @staticmethod
     def forward(ctx, x, dim):
         xp = ctx.xp
-        ctx.save(dim)
+        ctx.dim = dim
         shifted = x - xp.max(x, axis=dim, keepdims=True)
-        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
+        y = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        (dim,) = ctx.saved
-        y = ctx.output()
-        return (g - y.exp() * g.sum(dim=dim, keepdim=True),)
+        (y,) = ctx.saved_tensors
+        return (g - y.exp() * g.sum(dim=ctx.dim, keepdim=True),)
 
 
-class Normalize(Function):
+class Normalize(Op):
     """The core of layer norm: y = (x - mean) * rstd, rstd = 1 / sqrt(var + eps), over dims.
 
     dx = rstd * (dy - mean(dy) - y * mean(dy * y))
@@ -60,16 +62,17 @@ class Normalize(Function):
     @staticmethod
     def forward(ctx, x, dims, eps):
         y, rstd = ctx.backend.normalize(x, dims, eps)
-        ctx.save(dims, eps, rstd)
+        ctx.dims, ctx.eps = dims, eps
+        ctx.save_for_backward(x, y, rstd)
         return y
 
     @staticmethod
     def backward(ctx, g):
-        dims, eps, rstd = ctx.saved
-        (x,) = ctx.saved_inputs()
-        y = ctx.output()
+        dims, eps = ctx.dims, ctx.eps
+        x, y, rstd = ctx.saved_tensors
         if not STATE.grad_enabled:
-            return (ctx.constant(ctx.backend.normalize_backward(g._data, y._data, rstd, dims)),)
+            dx = ctx.backend.normalize_backward(g._data, y._data, rstd._data, dims)
+            return (ctx.constant(dx),)
         rstd = ctx.intermediate(
             rstd, lambda: (x.var(dims, correction=0, keepdim=True) + eps).rsqrt()
         )
@@ -82,7 +85,7 @@ _TANH_SCALE = math.sqrt(2.0 / math.pi)
 _TANH_CUBIC = 0.044715
 
 
-class Gelu(Function):
+class Gelu(Op):
     """y = x * Phi(x), Phi the standard normal CDF.   dx = dy * (Phi(x) + x * phi(x))
 
     ``approximate="tanh"`` uses Phi(x) ~ (1 + tanh(s (x + 0.044715 x^3))) / 2, s = sqrt(2/pi),
@@ -95,30 +98,31 @@ class Gelu(Function):
         if approximate == "tanh":
             inner = _TANH_SCALE * (x + _TANH_CUBIC * x * x * x)
             t = xp.tanh(inner)
-            ctx.save(approximate, t)
+            ctx.approximate = approximate
+            ctx.save_for_backward(x, t)
             return 0.5 * x * (1.0 + t)
         y, cdf = ctx.backend.gelu(x)
-        ctx.save(approximate, cdf)
+        ctx.approximate = approximate
+        ctx.save_for_backward(x, cdf)
         return y
 
     @staticmethod
     def backward(ctx, g):
-        approximate, saved = ctx.saved
-        (x,) = ctx.saved_inputs()
-        if approximate == "tanh":
+        x, saved = ctx.saved_tensors
+        if ctx.approximate == "tanh":
             t = ctx.intermediate(
                 saved, lambda: (_TANH_SCALE * (x + _TANH_CUBIC * x * x * x)).tanh()
             )
             slope = _TANH_SCALE * (1.0 + 3.0 * _TANH_CUBIC * x * x)
             return (g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * slope),)
         if not STATE.grad_enabled:
-            return (ctx.constant(ctx.backend.gelu_backward(g._data, x._data, saved)),)
+            return (ctx.constant(ctx.backend.gelu_backward(g._data, x._data, saved._data)),)
         cdf = ctx.intermediate(saved, lambda: 0.5 * (1.0 + (x * SQRT_HALF).erf()))
         pdf = (x * x * -0.5).exp() * INV_SQRT_2PI
         return (g * (cdf + x * pdf),)
 
 
-class Attention(Function):
+class Attention(Op):
     """Scaled dot-product attention as one node: y = P V,  P = softmax(Q K^T * scale + mask).
 
     With S = Q K^T * scale + mask and dP = dy V^T:
@@ -142,23 +146,25 @@ class Attention(Function):
         scores -= xp.maximum(xp.max(scores, axis=-1, keepdims=True), xp.finfo(scores.dtype).min)
         weights = xp.exp(scores, out=scores)
         weights /= xp.maximum(xp.sum(weights, axis=-1, keepdims=True), 1.0)
-        ctx.save(mask, scale, weights)
+        ctx.mask, ctx.scale = mask, scale
+        ctx.save_for_backward(q, k, v, weights)
         return xp.matmul(weights, v)
 
     @staticmethod
     def backward(ctx, g):
-        mask, scale, weights = ctx.saved
-        q, k, v = ctx.saved_inputs()
+        mask, scale = ctx.mask, ctx.scale
+        q, k, v, weights = ctx.saved_tensors
         p = ctx.intermediate(weights, lambda: attention_weights(q, k, ctx, mask, scale))
         dp = g @ v.mT
         if STATE.grad_enabled:
             ds = p * (dp - (dp * p).sum(dim=-1, keepdim=True)) * scale
         else:
             ds = ctx.constant(ctx.backend.softmax_backward(p._data, dp._data, -1, scale))
+        need_q, need_k, need_v = ctx.needs_input_grad
         return (
-            unbroadcast(ds @ k, q.shape) if q.requires_grad else None,
-            unbroadcast(ds.mT @ q, k.shape) if k.requires_grad else None,
-            unbroadcast(p.mT @ g, v.shape) if v.requires_grad else None,
+            unbroadcast(ds @ k, q.shape) if need_q else None,
+            unbroadcast(ds.mT @ q, k.shape) if need_k else None,
+            unbroadcast(p.mT @ g, v.shape) if need_v else None,
         )
 
 

@@ -1,35 +1,54 @@
-"""``Function``: one op, its forward on raw arrays and its backward in Tensor ops, side by side.
+"""The recorded graph: ``Node`` (an op's place in the graph, and its ``ctx``) and ``Op``, the base
+of every built-in kernel, whose ``apply`` runs the forward and records the node.
 
-An op is a subclass of ``Function`` with two static methods::
+A kernel is a subclass of ``Op`` with two static methods, its forward on backend arrays and its
+backward in Tensor ops, side by side::
 
-    class Exp(Function):
+    class Exp(Op):
         '''y = exp(x).   dx = dy * y'''
 
         @staticmethod
         def forward(ctx, x):
-            return ctx.xp.exp(x)
+            y = ctx.xp.exp(x)
+            ctx.save_for_backward(y)
+            return y
 
         @staticmethod
         def backward(ctx, dy):
-            return (dy * ctx.output(),)
+            (y,) = ctx.saved_tensors
+            return (dy * y,)
 
 ``forward`` receives backend arrays and returns one array. ``backward`` receives the gradient of
 the output as a Tensor and returns one gradient Tensor (or ``None``) per input. Because backward is
 written with Tensor ops, running it with graph recording on gives higher-order gradients, draws as
 a graph of its own, and runs unchanged on every backend.
 
-``ctx`` is the op's ``Node`` in the graph. Forward may keep values for backward with
-``ctx.save(...)``; backward reads them as ``ctx.saved``, reads the inputs with
-``ctx.saved_inputs()`` (checked for in-place changes since the forward), and the output with
-``ctx.output()``.
+The ``ctx`` convention is PyTorch's:
+
+- ``ctx.save_for_backward(*arrays)`` in forward; ``ctx.saved_tensors`` in backward gives them back
+  as Tensors. An input's array comes back as that input and the output's array as the output,
+  both checked for in-place changes since the forward; any other array comes back as a constant.
+- ``ctx.needs_input_grad``: one bool per input, set before forward (so forward can save only
+  what the needed gradients use; ``None`` stands for a value not saved); backward returns
+  ``None`` for the inputs whose entry is False.
+- settings are named attributes (``ctx.dims = dims``), never positional.
+
+Kernels whose output carries no gradient (comparisons, argmax, ...) set ``differentiable = False``:
+they run through ``apply`` like every other op and record nothing. User-defined autograd functions
+(``minigrad.autograd.Function``, forward on Tensors) are a layer above this one; the engine only
+needs a node's ``fn.backward(ctx, grad)``.
 """
 
 from __future__ import annotations
 
 import traceback
+from operator import attrgetter
 
 from ..errors import AutogradError, DeviceError
 from .grad_mode import STATE
+
+_OUTPUT = object()  # marks the op's output among its saved values
+_requires_grad = attrgetter("_requires_grad")
 
 
 class VersionCounter:
@@ -42,7 +61,7 @@ class VersionCounter:
 
 
 class Node:
-    """A recorded op: its Function, its inputs in operand order, and what backward needs.
+    """A recorded op: its kernel, its inputs in operand order, and what backward needs.
 
     Nodes point only backwards (to their inputs), never to their output tensor, so the graph has
     no reference cycles and is freed by reference counting as soon as the output is dropped.
@@ -56,8 +75,9 @@ class Node:
         "fn",
         "inputs",
         "next_functions",
+        "needs_input_grad",
         "backend",
-        "saved",
+        "to_save",
         "versions",
         "out_data",
         "out_meta",
@@ -66,6 +86,7 @@ class Node:
         "trace",
         "pre_hooks",
         "released",
+        "__dict__",  # the op's settings, as named attributes (ctx.dims = dims)
         "__weakref__",
     )
 
@@ -73,7 +94,7 @@ class Node:
         self.fn = fn
         self.inputs = inputs
         self.backend = backend
-        self.saved = ()
+        self.to_save = ()
         self.pre_hooks = None
         self.released = False
 
@@ -87,21 +108,45 @@ class Node:
         """The op's name as shown in graphs and ``grad_fn`` (``MulBackward``)."""
         return self.fn.__name__ + "Backward"
 
-    def save(self, *values) -> None:
-        """Keep arrays or Python values for backward (read back as ``ctx.saved``)."""
-        self.saved = values
+    def save_for_backward(self, *arrays) -> None:
+        """Keep arrays for backward, read back as Tensors from ``ctx.saved_tensors``."""
+        self.to_save = arrays
 
-    def needs_grad(self, i: int) -> bool:
-        """Whether input ``i`` wants a gradient; backward may skip the ones that do not."""
-        return self.inputs[i].requires_grad
+    def _resolve_saved(self, out) -> None:
+        """Replace each saved array that is an input's or the output's by a reference to it, so
+        that backward gets that tensor back (version-checked) rather than a detached copy."""
+        resolved = []
+        for a in self.to_save:
+            if a is out:
+                resolved.append(_OUTPUT)
+            elif a is None:  # a value this backward will not need
+                resolved.append(None)
+            else:
+                for i, t in enumerate(self.inputs):
+                    if a is t._data:
+                        resolved.append(i)
+                        break
+                else:
+                    resolved.append(a)
+        self.to_save = resolved
 
-    def saved_inputs(self):
-        """The op's inputs, after checking that none was modified in place since the forward."""
-        return tuple(self.saved_input(i) for i in range(len(self.inputs)))
-
-    def saved_input(self, i: int):
-        """Input ``i``, after checking that it was not modified in place since the forward."""
+    @property
+    def saved_tensors(self) -> tuple:
+        """What forward saved, as Tensors; inputs and the output are checked for in-place changes."""
         self._check_alive()
+        return tuple(
+            None
+            if s is None
+            else self._input(s)
+            if type(s) is int
+            else self._output()
+            if s is _OUTPUT
+            else self.constant(s)
+            for s in self.to_save
+        )
+
+    def _input(self, i: int):
+        """Input ``i``, after checking that it was not modified in place since the forward."""
         t = self.inputs[i]
         if t._version.value != self.versions[i]:
             raise AutogradError(
@@ -112,9 +157,8 @@ class Node:
             )
         return t
 
-    def output(self):
+    def _output(self):
         """The op's output as a Tensor attached to this node (so that double backward sees it)."""
-        self._check_alive()
         counter, expected = self.out_version
         if counter.value != expected:
             raise AutogradError(
@@ -124,21 +168,21 @@ class Node:
                 f"{expected} instead. Hint: use an out-of-place op (y = y * 2 instead of "
                 f"y *= 2) on a tensor that backward still needs."
             )
-        return _tensor_type._make(self.out_data, self.inputs[0]._device, self, True)
+        return self.inputs[0]._wrap(self.out_data, self, True)
 
     def constant(self, array):
-        """Wrap an array saved by forward as a Tensor on this op's device (no gradient)."""
+        """Wrap an array as a Tensor on this op's device (no gradient)."""
         self._check_alive()
-        return _tensor_type._make(array, self.inputs[0]._device, None, False)
+        return self.inputs[0]._wrap(array)
 
-    def intermediate(self, array, recompute):
+    def intermediate(self, saved, recompute):
         """A value forward computed on the way to its output, for use in backward.
 
-        Usually the array forward saved, as a constant. When backward is itself being recorded
-        (``create_graph=True``), the value is recomputed from the inputs with Tensor ops instead,
-        so that it carries its own gradient and higher-order derivatives stay exact.
+        Usually ``saved``, the constant that forward saved. When backward is itself being
+        recorded (``create_graph=True``), the value is recomputed from the inputs with Tensor ops
+        instead, so that it carries its own gradient and higher-order derivatives stay exact.
         """
-        return recompute() if STATE.grad_enabled else self.constant(array)
+        return recompute() if STATE.grad_enabled else saved
 
     def _check_alive(self) -> None:
         if self.released:
@@ -152,7 +196,7 @@ class Node:
         """Free what only backward needed: saved values, the output, and the inputs that other
         ops computed (activations). Leaves stay; so does the structure (``next_functions`` and
         each node's ``out_meta``), so the graph can still be drawn after backward."""
-        self.saved = ()
+        self.to_save = ()
         self.out_data = None
         self.inputs = tuple(
             t if edge is None else None for t, edge in zip(self.inputs, self.next_functions)
@@ -163,34 +207,44 @@ class Node:
         return f"<{self.name}>"
 
 
-class Function:
-    """Base class of every differentiable op (see the module docstring)."""
+class Op:
+    """Base class of every built-in kernel (see the module docstring)."""
 
     differentiable = True  # False for ops whose output carries no gradient (argmax, comparisons)
     is_view = False  # True when the output shares memory with input 0 (and its version counter)
 
     # Subclasses define:
-    #   forward(ctx, *arrays, **kwargs) -> array
+    #   forward(ctx, *arrays, **settings) -> array
     #   backward(ctx, grad: Tensor) -> tuple of (Tensor | None), one per input
+    # and, when is_view, put_back(view_node, base, view) -> base's new value after a write to view
 
     @classmethod
-    def apply(cls, *inputs, **kwargs):
+    def apply(cls, *inputs, **settings):
         """Run forward on the inputs' arrays and, when gradients are wanted, record the node."""
-        device = inputs[0]._device
-        wants_grad = False
+        first = inputs[0]
+        device = first._device
+        record = False
         for t in inputs:
             if t._device is not device:
                 raise device_mismatch(cls.__name__, device, t._device)
-            wants_grad = wants_grad or t._requires_grad
+            if t._requires_grad:
+                record = True
+        record = record and cls.differentiable and STATE.grad_enabled
         ctx = Node(cls, inputs, device.backend)
-        out = cls.forward(ctx, *[t._data for t in inputs], **kwargs)
-        record = wants_grad and STATE.grad_enabled and cls.differentiable
-        result = _tensor_type._make(out, device, ctx if record else None, record)
-        if cls.is_view and device.backend.xp.may_share_memory(out, inputs[0]._data):
-            result._version = inputs[0]._version  # a copy (reshape of a transpose) has its own
+        # set before forward, so that forward saves only what the needed gradients use
+        if record:
+            ctx.needs_input_grad = tuple(map(_requires_grad, inputs))
+        else:
+            ctx.needs_input_grad = (False,) * len(inputs)
+        out = cls.forward(ctx, *[t._data for t in inputs], **settings)
+        result = first._make(out, device, ctx if record else None, record)
+        if cls.is_view and device.backend.xp.may_share_memory(out, first._data):
+            result._version = first._version  # a copy (reshape of a transpose) has its own
         if record:
             ctx.next_functions = [t.grad_fn for t in inputs]
             ctx.versions = tuple([t._version.value for t in inputs])
+            if ctx.to_save:
+                ctx._resolve_saved(out)
             ctx.out_data = out
             ctx.out_meta = (out.shape, out.dtype)  # kept after release(), for graph drawing
             ctx.out_version = (result._version, result._version.value)
@@ -205,8 +259,3 @@ def device_mismatch(op: str, first, second) -> DeviceError:
         f"{op}: Expected all tensors to be on the same device, but found at least two devices, "
         f"{first} and {second}!"
     )
-
-
-_tensor_type = (
-    None  # minigrad.tensor.Tensor; that module sets it when it loads (it imports this one)
-)

@@ -1,0 +1,155 @@
+"""Reducing Tensor methods: sums and means, extremes and their indices, sorting, softmax."""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections import namedtuple
+
+from .. import dtypes
+from ..autograd.tensor_base import TensorBase
+from ..errors import DTypeError, IndexOutOfRange, ShapeError, normalize_dim, normalize_dims
+from ..ops import discrete, fused, reduce
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+class ReduceMixin:
+    """``sum``, ``mean``, ``var``, ``amax``, ``max(dim)``, ``argmax``, ``sort``, ``softmax``, ..."""
+
+    __slots__ = ()  # Tensor keeps its fields in slots (autograd.tensor_base)
+
+    def sum(self, dim=None, keepdim=False, dtype=None) -> TensorBase:
+        x = self if dtype is None else self.to(dtype)
+        if x.dtype is dtypes.bool_:
+            x = x.long()
+        return reduce.Sum.apply(x, dims=normalize_dims(dim, x.ndim, "sum"), keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim=False) -> TensorBase:
+        if not self.is_floating_point():
+            raise DTypeError(
+                f"mean(): could not infer output dtype. Input dtype must be either a floating "
+                f"point or complex dtype. Got: {self.dtype}"
+            )
+        dims = normalize_dims(dim, self.ndim, "mean")
+        count = math.prod(self.shape[d] for d in dims)
+        return reduce.Sum.apply(self, dims=dims, keepdim=keepdim) / count
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> TensorBase:
+        """Variance: sum((x - mean)^2) / (N - correction); ``unbiased=False`` means correction 0."""
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        dims = normalize_dims(dim, self.ndim, "var")
+        count = math.prod(self.shape[d] for d in dims)
+        centred = self - self.mean(dims, keepdim=True)
+        return (centred * centred).sum(dims, keepdim=keepdim) / builtins.max(count - correction, 0)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> TensorBase:
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def norm(self, p=2, dim=None, keepdim=False) -> TensorBase:
+        """The p-norm over ``dim`` (all elements by default): (sum |x|^p)^(1/p), max |x| for
+        p = inf. ``p="fro"`` is the 2-norm of all the elements."""
+        if p in ("fro", 2):
+            return (self * self).sum(dim, keepdim=keepdim).sqrt()
+        if p == float("inf"):
+            return self.abs().amax(dim, keepdim=keepdim)
+        if p == 1:
+            return self.abs().sum(dim, keepdim=keepdim)
+        return (self.abs() ** p).sum(dim, keepdim=keepdim) ** (1.0 / p)
+
+    def amax(self, dim=None, keepdim=False) -> TensorBase:
+        return reduce.Amax.apply(self, dims=self._reduce_dims(dim, "amax"), keepdim=keepdim)
+
+    def amin(self, dim=None, keepdim=False) -> TensorBase:
+        return reduce.Amin.apply(self, dims=self._reduce_dims(dim, "amin"), keepdim=keepdim)
+
+    def _reduce_dims(self, dim, op: str) -> tuple[int, ...]:
+        if self.numel() == 0:
+            raise ShapeError(
+                f"{op}(): Expected reduction dim to be specified for input.numel() == 0"
+            )
+        return normalize_dims(dim, self.ndim, op)
+
+    def max(self, dim=None, keepdim=False):
+        """``max()`` of all elements, ``max(dim)`` as (values, indices), or ``max(other)``."""
+        return self._extreme(dim, keepdim, largest=True)
+
+    def min(self, dim=None, keepdim=False):
+        """``min()`` of all elements, ``min(dim)`` as (values, indices), or ``min(other)``."""
+        return self._extreme(dim, keepdim, largest=False)
+
+    def _extreme(self, dim, keepdim, largest):
+        if isinstance(dim, TensorBase):
+            return self.maximum(dim) if largest else self.minimum(dim)
+        if dim is None:
+            return self.amax() if largest else self.amin()
+        indices = (self.argmax if largest else self.argmin)(dim, keepdim=True)
+        values = self.gather(dim, indices)
+        if not keepdim:
+            values, indices = values.squeeze(dim), indices.squeeze(dim)
+        return values_indices(values, indices)
+
+    def argmax(self, dim=None, keepdim=False) -> TensorBase:
+        return self._arg_extreme(discrete.Argmax, dim, keepdim, "argmax")
+
+    def argmin(self, dim=None, keepdim=False) -> TensorBase:
+        return self._arg_extreme(discrete.Argmin, dim, keepdim, "argmin")
+
+    def _arg_extreme(self, op, dim, keepdim, name) -> TensorBase:
+        if self.numel() == 0:
+            raise ShapeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0"
+            )
+        axis = None if dim is None else normalize_dim(dim, self.ndim, name)
+        return op.apply(self, dim=axis, keepdim=keepdim)
+
+    def all(self, dim=None, keepdim=False) -> TensorBase:
+        return discrete.All.apply(self, dims=normalize_dims(dim, self.ndim, "all"), keepdim=keepdim)
+
+    def any(self, dim=None, keepdim=False) -> TensorBase:
+        return discrete.Any.apply(self, dims=normalize_dims(dim, self.ndim, "any"), keepdim=keepdim)
+
+    def sort(self, dim=-1, descending=False):
+        """(values, indices) along ``dim``; values are gathered, so gradients flow through them."""
+        d = normalize_dim(dim, self.ndim, "sort")
+        if self.ndim == 0:
+            return values_indices(self, self._like(0, dtypes.int64))
+        indices = discrete.Argsort.apply(self, dim=d, descending=descending)
+        return values_indices(self.gather(d, indices), indices)
+
+    def argsort(self, dim=-1, descending=False) -> TensorBase:
+        return self.sort(dim, descending).indices
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """The ``k`` largest (or smallest) entries along ``dim`` as (values, indices)."""
+        d = normalize_dim(dim, self.ndim, "topk")
+        size = self.shape[d] if self.ndim else 1
+        if not 0 <= k <= size:
+            raise IndexOutOfRange(
+                f"topk: selected index k={k} out of range for dimension of size {size}"
+            )
+        values, indices = self.sort(d, descending=largest)
+        return values_indices(values.narrow(d, 0, k), indices.narrow(d, 0, k))
+
+    def logsumexp(self, dim, keepdim=False) -> TensorBase:
+        """log(sum(exp(x))) computed stably as m + log(sum(exp(x - m))), m = max(x) held constant."""
+        dims = normalize_dims(dim, self.ndim, "logsumexp")
+        m = self.detach().amax(dims, keepdim=True)
+        m = m.masked_fill(m.isinf(), 0.0)
+        out = (self - m).exp().sum(dims, keepdim=True).log() + m
+        return out if keepdim else out.squeeze(dims)
+
+    def softmax(self, dim) -> TensorBase:
+        return fused.Softmax.apply(self._floating(), dim=normalize_dim(dim, self.ndim, "softmax"))
+
+    def log_softmax(self, dim) -> TensorBase:
+        return fused.LogSoftmax.apply(
+            self._floating(), dim=normalize_dim(dim, self.ndim, "log_softmax")
+        )
+
+    def cumsum(self, dim) -> TensorBase:
+        axis = normalize_dim(dim, self.ndim, "cumsum")
+        if self.ndim == 0:
+            return self.reshape(1).cumsum(0).reshape(())
+        return reduce.Cumsum.apply(self.long() if self.dtype is dtypes.bool_ else self, dim=axis)
