@@ -130,7 +130,14 @@ def main(argv=None) -> None:
     parser.add_argument("setup", help="an .npz file written by write_setup")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (at least 1)")
+    parser.add_argument(
+        "--threads", type=int, help="the library's threads (BLAS threads: OPENBLAS_NUM_THREADS)"
+    )
     args = parser.parse_args(argv)
+    if args.threads and args.framework != "numpy":
+        import importlib
+
+        importlib.import_module(args.framework).set_num_threads(args.threads)
     step = build_step(args.framework, args.setup)
     print(json.dumps(time_steps(step, args.steps, max(args.warmup, 1))))
 

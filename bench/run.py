@@ -29,16 +29,19 @@ STEPS = {"tiny": 20, "small": 15, "medium": 6, "large": 3}
 HERE = Path(__file__).parent
 
 
-def _framework_steps(framework, setup, steps, warmup) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.gpt_step", framework, str(setup),
-         "--steps", str(steps), "--warmup", str(warmup)],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
+def _framework_steps(framework, setup, steps, warmup, threads) -> dict:
+    command = [sys.executable, "-m", "bench.gpt_step", framework, str(setup),
+               "--steps", str(steps), "--warmup", str(warmup)]  # fmt: skip
+    env = dict(os.environ)
+    if threads:  # OpenBLAS reads its thread count when NumPy loads
+        command += ["--threads", str(threads)]
+        env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = str(threads)
+    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
     return json.loads(out.stdout)
 
 
-def training_steps(name: str, frameworks, repeats: int, steps: int, warmup: int) -> dict:
+def training_steps(name: str, frameworks, repeats: int, steps: int, warmup: int,
+                   threads=None) -> dict:  # fmt: skip
     """One configuration: every framework ``repeats`` times, each run in a fresh process."""
     from .gpt_step import write_setup
 
@@ -50,7 +53,7 @@ def training_steps(name: str, frameworks, repeats: int, steps: int, warmup: int)
         for r in range(repeats):
             order = frameworks[r % len(frameworks) :] + frameworks[: r % len(frameworks)]
             for fw in order:
-                result = _framework_steps(fw, setup, steps, warmup)
+                result = _framework_steps(fw, setup, steps, warmup, threads)
                 runs[fw].append(1e3 * statistics.median(result["seconds"]))
                 first_loss[fw] = result["first_loss"]
     row = {"steps_per_run": steps, "first_loss": first_loss}
@@ -100,6 +103,9 @@ def main(argv=None) -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--growth-steps", type=int, default=500)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument(
+        "--threads", type=int, help="threads of every library, BLAS included (default: theirs)"
+    )
     parser.add_argument("--out", default=str(HERE / "results.json"))
     args = parser.parse_args(argv)
     has_torch = importlib.util.find_spec("torch") is not None  # never imported here
@@ -114,12 +120,13 @@ def main(argv=None) -> None:
         "load_average": os.getloadavg(),
         "method": "each framework in its own process; median of per-process medians",
         "repeats": args.repeats,
+        "threads": args.threads or "default",
         "steps": {},
     }
     print("GPT training step (ms: median of per-process medians, ±half the spread):", flush=True)
     for name in configs:
         steps = args.steps or STEPS.get(name, 5)
-        row = training_steps(name, frameworks, args.repeats, steps, args.warmup)
+        row = training_steps(name, frameworks, args.repeats, steps, args.warmup, args.threads)
         results["steps"][name] = row
         print(
             f"  {name:<7} "

@@ -24,6 +24,7 @@ class Generic(nb.NumpyBackend):
     normalize_backward = Backend.normalize_backward
     softmax = Backend.softmax
     softmax_backward = Backend.softmax_backward
+    adam_update = Backend.adam_update
 
 
 GENERIC = Generic()
@@ -75,6 +76,20 @@ def test_softmax(shape, dtype):
     _close(y, y0, dtype)
     _close(BLOCKED.softmax_backward(y, g, -1, 0.125),
            GENERIC.softmax_backward(y0, g, -1, 0.125), dtype)  # fmt: skip
+
+
+@pytest.mark.parametrize("size", [10, 300_001])
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_update(size, amsgrad, dtype):
+    results = []
+    for backend in (BLOCKED, GENERIC):
+        w, g, m = (_data(size, dtype, seed) for seed in range(3))
+        v, v_max = _data(size, dtype, 3) ** 2, _data(size, dtype, 4) ** 2
+        backend.adam_update(w, g, m, v, lr=1e-3, beta1=0.9, beta2=0.95, eps=1e-8, step=3,
+                            v_max=v_max if amsgrad else None)  # fmt: skip
+        results.append((w, m, v, v_max))
+    for ours, expected in zip(*results):
+        _close(ours, expected, dtype)
 
 
 def test_fallbacks_for_other_axes_layouts_and_dtypes():

@@ -111,3 +111,27 @@ class Backend(ABC):
         if scale != 1.0:
             dx *= scale
         return dx
+
+    def adam_update(self, w, g, m, v, *, lr, beta1, beta2, eps, step, v_max=None):
+        """One Adam step in place, at step ``step`` (1, 2, ...):
+        m += (1 - beta1) (g - m);  v = beta2 v + (1 - beta2) g^2;  (amsgrad: v_max = max(v_max, v),
+        used for v);  w -= lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps).
+        ``w``, ``g``, ``m``, ``v`` (and ``v_max``) have one shape and dtype."""
+        xp = self.xp
+        scratch = xp.empty_like(w)
+        xp.subtract(g, m, out=scratch)  # m's update in the form PyTorch computes (lerp)
+        scratch *= 1 - beta1
+        m += scratch
+        v *= beta2
+        xp.multiply(g, 1 - beta2, out=scratch)
+        scratch *= g
+        v += scratch
+        if v_max is not None:
+            xp.maximum(v_max, v, out=v_max)
+            v = v_max
+        xp.sqrt(v, out=scratch)
+        scratch /= math.sqrt(1 - beta2**step)
+        scratch += eps
+        xp.divide(m, scratch, out=scratch)
+        scratch *= -lr / (1 - beta1**step)
+        w += scratch

@@ -284,6 +284,19 @@ class NumpyBackend(Backend):
         self.blocks.run(block, y2, g2, dx)
         return dx.reshape(y.shape)
 
+    def adam_update(self, w, g, m, v, *, lr, beta1, beta2, eps, step, v_max=None):
+        arrays = (w, g, m, v) if v_max is None else (w, g, m, v, v_max)
+        if not (_blockable(*arrays) and all(a.flags.c_contiguous for a in arrays)):
+            return super().adam_update(w, g, m, v, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
+                                       step=step, v_max=v_max)  # fmt: skip
+        generic = super().adam_update
+
+        def block(wb, gb, mb, vb, *v_max_block):
+            generic(wb, gb, mb, vb, lr=lr, beta1=beta1, beta2=beta2, eps=eps, step=step,
+                    v_max=v_max_block[0] if v_max_block else None)  # fmt: skip
+
+        self.blocks.run(block, *(a.reshape(-1) for a in arrays))
+
 
 def _blockable(*arrays) -> bool:
     """Whether the blocked kernels take these arrays: float32 or float64 NumPy arrays of one
