@@ -68,7 +68,11 @@ def training_steps(name: str, frameworks, repeats: int, steps: int, warmup: int,
 
 def markdown_table(results: dict) -> str:
     """The README's table: median step times with their spread, and the ratios."""
+    load = ", ".join(f"{x:.1f}" for x in results["load_average"])
     lines = [
+        f"Measured {results['date']} on {results['machine']} (load average {load} at the "
+        f"start), {results['repeats']} processes per framework, threads: {results['threads']}.",
+        "",
         "| configuration | minigrad | PyTorch | NumPy step | minigrad / PyTorch | minigrad / NumPy |",
         "| --- | --- | --- | --- | --- | --- |",
     ]

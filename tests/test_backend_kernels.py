@@ -129,3 +129,20 @@ def test_set_num_threads():
         minigrad.set_num_threads(before)
     with pytest.raises(RuntimeError, match="positive integer"):
         minigrad.set_num_threads(0)
+
+
+def _softmax_rows(x):
+    return BLOCKED.softmax(x, 1)
+
+
+def test_blocks_run_in_a_forked_child_after_the_parent_used_threads():
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    x = _data((400, 1000), np.float32)
+    expected = GENERIC.softmax(x, 1)
+    _close(BLOCKED.softmax(x, 1), expected, np.float32)  # the parent's pool is running
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        result = pool.apply_async(_softmax_rows, (x,)).get(timeout=60)
+    _close(result, expected, np.float32)

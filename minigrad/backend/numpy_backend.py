@@ -88,6 +88,7 @@ class RowBlocks:
     def __init__(self, threads: int):
         self.threads = max(1, threads)
         self._pool = None
+        self._pid = None  # the process that started the pool: a forked child starts its own
 
     def run(self, kernel, *arrays) -> None:
         rows = arrays[0].shape[0]
@@ -103,8 +104,9 @@ class RowBlocks:
         if spans == 1:
             span(0, rows)
             return
-        if self._pool is None:
+        if self._pool is None or self._pid != os.getpid():
             self._pool = ThreadPoolExecutor(self.threads - 1, thread_name_prefix="minigrad")
+            self._pid = os.getpid()
         futures = [self._pool.submit(span, bounds[i], bounds[i + 1]) for i in range(1, spans)]
         span(bounds[0], bounds[1])
         for f in futures:
