@@ -3,7 +3,7 @@
 Besides NumPy's own functions, it runs the fused kernels of ``Backend`` (GELU, normalization,
 softmax, forward and backward) its own way: NumPy makes one pass over memory per operation, so
 a formula of six operations over an array larger than the cache reads and writes it six times.
-Here each kernel runs its formula over blocks of about 16K elements, whose temporaries stay in
+Here each kernel runs its formula over blocks of about 64K elements, whose temporaries stay in
 the core's cache, and splits the blocks between a few threads (NumPy's loops release the GIL, so
 the threads run at the same time). Results are those of the same formula over the whole array.
 """
