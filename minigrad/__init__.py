@@ -6,7 +6,7 @@ x = torch.randn(3, 4, requires_grad=True)
 x.grad
 """
 
-from . import autograd, cuda, dtypes, nn, optim
+from . import autograd, cuda, dtypes, nn, optim, utils
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device, cuda_available, get_num_threads, set_num_threads
 from .backend import device as device
@@ -54,6 +54,7 @@ from .errors import (
 )
 from .functions import *  # noqa: F403  (torch.exp, torch.matmul, torch.softmax, ...)
 from .functions import __all__ as _function_names
+from .generator import Generator
 from .serialization import load, save
 from .tensor import Tensor, cat, stack, where
 

@@ -76,8 +76,9 @@ def randn(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _new(lambda b, s, d: b.normal(s, d), size, dtype, device, requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None, device=None) -> Tensor:
-    """Integers drawn uniformly from [low, high) (``randint(high, size)`` takes low = 0)."""
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
+    """Integers drawn uniformly from [low, high) (``randint(high, size)`` takes low = 0), from
+    ``generator`` (a ``minigrad.Generator``) when one is given."""
     if size is None:
         low, high, size = 0, low, high
     if high is None or size is None:
@@ -87,7 +88,9 @@ def randint(low, high=None, size=None, dtype=None, device=None) -> Tensor:
     if high <= low:
         raise ArgumentError(f"randint(): expected low < high, but got low={low} and high={high}")
     return _new(
-        lambda b, s, d: b.integers(low, high, s).astype(d, copy=False),
+        lambda b, s, d: b.asarray(
+            (b if generator is None else generator).integers(low, high, s), d
+        ),
         (tuple(size),),
         dtype,
         device,
@@ -96,8 +99,10 @@ def randint(low, high=None, size=None, dtype=None, device=None) -> Tensor:
     )
 
 
-def randperm(n, device=None) -> Tensor:
-    """A random permutation of ``0 .. n-1``."""
+def randperm(n, *, generator=None, device=None) -> Tensor:
+    """A random permutation of ``0 .. n-1`` (drawn from ``generator`` when one is given)."""
+    if generator is not None:
+        return tensor(generator.permutation(n), device=device)
     return rand(n, dtype=dtypes.float64, device=device).argsort()
 
 

@@ -19,13 +19,13 @@ LAYERS = [
     {"minigrad.errors"},
     {"minigrad.dtypes"},
     {"minigrad.backend"},
-    {"minigrad.autograd", "minigrad.cuda"},
+    {"minigrad.autograd", "minigrad.cuda", "minigrad.generator"},
     {"minigrad.ops", "minigrad.printing"},
     {"minigrad.tensor_api"},
     {"minigrad.tensor"},
     {"minigrad.creation", "minigrad.functions"},
     {"minigrad.nn"},
-    {"minigrad.optim", "minigrad.serialization"},
+    {"minigrad.optim", "minigrad.serialization", "minigrad.safetensors", "minigrad.utils"},
     {"minigrad"},  # the package's front door, minigrad/__init__.py
     {"transformer"},
     {"minigrad.viz"},  # draws minigrad and transformer models

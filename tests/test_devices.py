@@ -163,13 +163,30 @@ def _cuda_attempts():
         lambda: minigrad.tensor([1.0], device="cuda:0"),
         lambda: x.cuda(),
         lambda: x.to("cuda"),
-        lambda: minigrad.cuda.manual_seed(0),
+        lambda: minigrad.cuda.synchronize(),
+    ]
+
+
+def _calls_safe_without_a_gpu():
+    """The calls PyTorch documents as safe (doing nothing) where CUDA is not available."""
+    cuda = minigrad.cuda
+    return [
+        lambda: cuda.manual_seed(0),
+        lambda: cuda.manual_seed_all(0),
+        cuda.seed,
+        cuda.seed_all,
+        cuda.empty_cache,
     ]
 
 
 def test_cuda_without_cupy_says_what_to_install(cuda_forgotten):
     cuda_forgotten.setitem(sys.modules, "cupy", None)  # `import cupy` now raises ImportError
     assert minigrad.cuda.is_available() is False and minigrad.cuda.device_count() == 0
+    assert minigrad.cuda.is_initialized() is False
+    before = minigrad.get_rng_state()
+    for call in _calls_safe_without_a_gpu():
+        assert call() is None
+    assert minigrad.get_rng_state() == before  # the CPU generator was left alone
     for attempt in _cuda_attempts():
         with pytest.raises(DeviceError) as info:
             attempt()
@@ -192,6 +209,8 @@ def test_cuda_without_cupy_says_what_to_install(cuda_forgotten):
 def test_cuda_with_cupy_but_no_gpu_says_the_gpu_is_missing(cuda_forgotten, runtime, words):
     cuda_forgotten.setitem(sys.modules, "cupy", _fake_cupy(runtime))
     assert minigrad.cuda.is_available() is False
+    for call in _calls_safe_without_a_gpu():
+        assert call() is None
     for attempt in _cuda_attempts():
         with pytest.raises(DeviceError) as info:
             attempt()

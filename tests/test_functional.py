@@ -457,3 +457,29 @@ def test_inplace_activations_write_into_their_input():
     plain = minigrad.tensor(base)
     F.relu(plain)
     np.testing.assert_array_equal(plain.numpy(), base)  # out of place by default
+
+
+@pytest.mark.parametrize("pad", [(1, 2), (0, 0, 2, 1), (-1, 1), (1, -2, 1, 0), (2, 0, 0, 0, 1, 1)])
+def test_pad_matches_pytorch_with_gradients(pad):
+    from torch_support import import_torch
+
+    torch = import_torch()
+    a = np.arange(24.0).reshape(2, 3, 4)
+    ours, ref = leaf(a), torch.tensor(a, requires_grad=True)
+    out, want = F.pad(ours, pad, value=-1.5), torch.nn.functional.pad(ref, pad, value=-1.5)
+    np.testing.assert_array_equal(out.detach().numpy(), want.detach().numpy())
+    weights = np.random.default_rng(0).standard_normal(want.shape)
+    (out * minigrad.tensor(weights)).sum().backward()
+    (want * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), ref.grad.numpy())
+    assert gradgradcheck(lambda t: F.pad(t, pad) ** 2, (leaf(a[:1, :2, :3]),), seed=0)
+
+
+def test_pad_refuses_what_it_cannot_do():
+    x = minigrad.zeros(2, 3)
+    with pytest.raises(ValueError, match="mode 'reflect' is not supported"):
+        F.pad(x, (1, 1), mode="reflect")
+    with pytest.raises(ValueError, match="padding length must be even"):
+        F.pad(x, (1, 1, 1))
+    with pytest.raises(RuntimeError, match="leaves a negative size"):
+        F.pad(x, (-2, -2))

@@ -316,6 +316,10 @@ def test_layers_against_pytorch():
         (nn.Tanh(), torch.nn.Tanh()),
         (nn.Sigmoid(), torch.nn.Sigmoid()),
         (nn.Softmax(dim=1), torch.nn.Softmax(dim=1)),
+        (nn.LogSoftmax(dim=-1), torch.nn.LogSoftmax(dim=-1)),
+        (nn.Flatten(), torch.nn.Flatten()),
+        (nn.Flatten(0, 1), torch.nn.Flatten(0, 1)),
+        (nn.Unflatten(2, (2, 3)), torch.nn.Unflatten(2, (2, 3))),
         (nn.Identity(3, k=1), torch.nn.Identity(3, k=1)),
     ]
     for ours, ref in pairs:
@@ -331,6 +335,48 @@ def test_layers_against_pytorch():
         assert np.allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12), repr(ours)
         for (name, p), q in zip(ours.named_parameters(), ref.parameters()):
             assert np.allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-10, atol=1e-12), name
+
+
+def _loss_pairs(torch, rng):
+    """(minigrad loss module, PyTorch's, input, target) with inputs the loss is meant for."""
+    logits = rng.standard_normal((4, 5))
+    logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    probs = np.exp(rng.standard_normal((4, 5)))
+    probs /= probs.sum(1, keepdims=True)
+    probs[0, 1] = 0.0  # a zero target probability counts for nothing in KL
+    classes = np.array([1, 0, 4, 2])
+    bits = (rng.random((4, 5)) > 0.5).astype(float)
+    cases = [
+        ("MSELoss", dict(), logits, probs),
+        ("MSELoss", dict(reduction="sum"), logits, probs),
+        ("MSELoss", dict(reduction="none"), logits, probs),
+        ("CrossEntropyLoss", dict(), logits, classes),
+        ("CrossEntropyLoss", dict(ignore_index=0, label_smoothing=0.1), logits, classes),
+        ("CrossEntropyLoss", dict(reduction="sum"), logits, probs),
+        ("NLLLoss", dict(), logp, classes),
+        ("NLLLoss", dict(reduction="none"), logp, classes),
+        ("KLDivLoss", dict(reduction="sum"), logp, probs),
+        ("KLDivLoss", dict(reduction="batchmean"), logp, probs),
+        ("KLDivLoss", dict(reduction="mean", log_target=True), logp, np.log(probs + 0.1)),
+        ("BCEWithLogitsLoss", dict(), logits, bits),
+        ("BCEWithLogitsLoss", dict(reduction="sum", pos_weight=3.0), logits, bits),
+    ]
+    for name, options, x, target in cases:
+        ours_opts = {k: minigrad.tensor(v) if k == "pos_weight" else v for k, v in options.items()}
+        ref_opts = {k: torch.tensor(v) if k == "pos_weight" else v for k, v in options.items()}
+        yield (getattr(nn, name)(**ours_opts), getattr(torch.nn, name)(**ref_opts), x, target)
+
+
+@pytest.mark.filterwarnings("ignore:.*reduction. 'mean' divides")  # kl_div warns, as PyTorch's
+def test_loss_modules_against_pytorch():
+    torch = import_torch()
+    for ours, ref, x, target in _loss_pairs(torch, np.random.default_rng(0)):
+        xm, xt = minigrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        out, want = ours(xm, minigrad.tensor(target)), ref(xt, torch.tensor(target))
+        (out * out).sum().backward()
+        (want * want).sum().backward()
+        assert np.allclose(out.detach().numpy(), want.detach().numpy(), rtol=1e-10), repr(ref)
+        assert np.allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-12), repr(ref)
 
 
 def test_containers():

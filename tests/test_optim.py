@@ -11,6 +11,7 @@ import minigrad
 from minigrad import nn, optim
 from minigrad.errors import ArgumentError
 from minigrad.optim import lr_scheduler
+from tools.pytorch_coverage import plain_sgd_class
 
 CONFIGS = [
     ("SGD", dict(lr=0.1)),
@@ -21,6 +22,9 @@ CONFIGS = [
     ("Adam", dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1, amsgrad=True)),
     ("AdamW", dict(lr=0.01)),
     ("AdamW", dict(lr=0.02, weight_decay=0.5, amsgrad=True, eps=1e-6)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, momentum=0.8, centered=True, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.005, momentum=0.5, eps=1e-6)),
 ]
 
 
@@ -321,3 +325,25 @@ def test_scheduler_state_dict_resumes():
     second = lr_scheduler.warmup_cosine(sgd(1.0), 3, 10)
     second.load_state_dict(state)
     assert rates(second, 5) == rates(first, 5)
+
+
+def test_a_subclass_that_only_overrides_step_works_like_pytorchs():
+    torch = import_torch()
+    w0, b0 = initial_weights()
+    xs = inputs(5)
+    ours = minigrad_params(w0, b0)
+    ref = [torch.tensor(w0, requires_grad=True), torch.tensor(b0, requires_grad=True)]
+    train(minigrad, lambda p: plain_sgd_class(minigrad)(p, lr=0.1), ours, xs)
+    train(torch, lambda p: plain_sgd_class(torch)(p, lr=0.1), ref, xs)
+    for p, q in zip(ours, ref):
+        assert np.allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-12, atol=1e-12)
+    assert not np.allclose(ours[0].detach().numpy(), w0)  # the weights did move
+
+
+def test_the_base_class_steps_only_through_a_subclass():
+    p = nn.Parameter(minigrad.ones(2))
+    base = optim.Optimizer([p], dict(lr=0.1))
+    assert base.step() is None  # nothing has a gradient yet
+    (p * p).sum().backward()
+    with pytest.raises(NotImplementedError, match="overrides step"):
+        base.step()

@@ -6,12 +6,13 @@ that transformers use. Softmax, log-softmax, layer norm and GELU are single fuse
 from __future__ import annotations
 
 import math
+import warnings
 
 from .. import dtypes
 from ..errors import ArgumentError, DTypeError, IndexOutOfRange, ShapeError, format_shape
 from ..ops import fused
 from ..ops.broadcast import broadcast_shapes
-from ..tensor import Tensor, where
+from ..tensor import Tensor, cat, stack, where
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -249,13 +250,104 @@ def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """(input - target)^2, averaged or summed."""
-    if input.shape != target.shape:
-        raise ShapeError(
-            f"mse_loss: input {format_shape(input.shape)} and target {format_shape(target.shape)} "
-            f"must have the same shape (minigrad does not broadcast losses silently)"
-        )
+    _check_same_shape(input, target, "mse_loss")
     diff = input - target
     return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:  # fmt: skip
+    """KL(target || exp(input)) pointwise: target * (log target - input), with 0 where target
+    is 0 (``input`` holds log-probabilities; with ``log_target``, ``target`` does too:
+    exp(target) * (target - input)).
+
+    ``reduction``: "mean" averages over every element (PyTorch's default, which is not the
+    KL divergence of a batch), "batchmean" divides the sum by the batch size, "sum", "none".
+    ``size_average`` and ``reduce`` are PyTorch's deprecated spellings, accepted and unused.
+    """
+    _check_same_shape(input, target, "kl_div")
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:  # xlogy(t, t): log of 1 (= 0) where t == 0, so that 0 * log 0 counts as 0
+        loss = target * target.masked_fill(target == 0, 1.0).log() - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    if reduction == "mean":
+        warnings.warn(
+            "kl_div: reduction: 'mean' divides the total loss by both the batch size and the "
+            "support size. 'batchmean' divides only by the batch size, and aligns with the KL "
+            "div math definition.",
+            stacklevel=2,
+        )
+    return _reduce(loss, reduction, "kl_div")
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
+                                     size_average=None, reduce=None, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:  # fmt: skip
+    """-[p * y * log sigmoid(x) + (1 - y) * log(1 - sigmoid(x))] * weight, with p = pos_weight.
+
+    Written as (1 - y) * x + (1 + (p - 1) * y) * softplus(-x), where softplus(-x) =
+    log(1 + exp(-x)) is a logsumexp over (0, -x): stable for large |x|, and its gradient is
+    exactly sigmoid(x) - 1 everywhere (so d loss / dx = sigmoid(x) - y when p = 1).
+    """
+    _check_same_shape(input, target, "binary_cross_entropy_with_logits")
+    softplus_neg = stack([input.new_zeros(input.shape), -input], -1).logsumexp(-1)
+    if pos_weight is not None:
+        softplus_neg = softplus_neg * (1 + (pos_weight - 1) * target)
+    loss = (1 - target) * input + softplus_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad with ``value`` (0 by default): ``pad`` = (left, right) for the last dimension, then
+    (left, right) for the one before it, and so on; negative amounts crop instead.
+
+    Composed of ``narrow`` (cropping) and ``cat`` with constant blocks, so the gradient of the
+    padding is zero and the rest passes through.
+    """
+    if mode != "constant":
+        raise ArgumentError(
+            f"pad: mode {mode!r} is not supported by minigrad; use mode='constant' (with value)"
+        )
+    pad = tuple(pad)
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ArgumentError(
+            f"pad: the padding length must be even and at most twice the input's dimensions, "
+            f"got {len(pad)} for input of shape {format_shape(input.shape)}"
+        )
+    out = input
+    for i in range(len(pad) // 2):
+        dim = input.ndim - 1 - i
+        before, after = pad[2 * i], pad[2 * i + 1]
+        if before < 0 or after < 0:
+            start, stop = max(-before, 0), out.shape[dim] - max(-after, 0)
+            if stop < start:
+                raise ShapeError(
+                    f"pad: cropping {-min(before, 0)} and {-min(after, 0)} from dimension {dim} "
+                    f"of size {out.shape[dim]} leaves a negative size"
+                )
+            out = out.narrow(dim, start, stop - start)
+        fill = 0 if value is None else value
+        blocks = [out.new_full(_resized(out.shape, dim, n), fill) for n in (before,) if n > 0]
+        blocks.append(out)
+        blocks += [out.new_full(_resized(out.shape, dim, n), fill) for n in (after,) if n > 0]
+        out = cat(blocks, dim) if len(blocks) > 1 else out
+    return out
+
+
+def _resized(shape: tuple, dim: int, size: int) -> tuple:
+    return shape[:dim] + (size,) + shape[dim + 1 :]
+
+
+def _check_same_shape(input: Tensor, target: Tensor, op: str) -> None:
+    if input.shape != target.shape:
+        raise ShapeError(
+            f"{op}: input {format_shape(input.shape)} and target {format_shape(target.shape)} "
+            f"must have the same shape (minigrad does not broadcast losses silently)"
+        )
 
 
 def scaled_dot_product_attention(

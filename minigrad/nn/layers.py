@@ -1,4 +1,5 @@
-"""Layers: ``Linear``, ``Embedding``, ``LayerNorm``, ``Dropout`` and the activation modules.
+"""Layers: ``Linear``, ``Embedding``, ``LayerNorm``, ``Dropout``, the activation modules and the
+shape modules ``Flatten`` and ``Unflatten``.
 
 Each holds its parameters and calls the matching function of ``nn.functional`` in ``forward``.
 Default initialisations draw from the same distributions as PyTorch's.
@@ -197,8 +198,10 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
 
-class Softmax(Module):
-    """exp(x_i) / sum_j exp(x_j) along ``dim``."""
+class _AlongDim(Module):
+    """A normalisation along ``dim`` (softmax, log-softmax): ``function(input, dim)``."""
+
+    function = staticmethod(F.softmax)
 
     def __init__(self, dim: int | None = None):
         super().__init__()
@@ -206,13 +209,54 @@ class Softmax(Module):
 
     def forward(self, input):
         if self.dim is None:
+            name = type(self).__name__
             raise ArgumentError(
-                "Softmax: construct it with the dimension to normalise: Softmax(dim=-1)"
+                f"{name}: construct it with the dimension to normalise: {name}(dim=-1)"
             )
-        return F.softmax(input, self.dim)
+        return self.function(input, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
+    """exp(x_i) / sum_j exp(x_j) along ``dim``."""
+
+
+class LogSoftmax(_AlongDim):
+    """x_i - log sum_j exp(x_j) along ``dim``."""
+
+    function = staticmethod(F.log_softmax)
+
+
+class Flatten(Module):
+    """Dimensions ``start_dim`` to ``end_dim`` merged into one (by default all but the batch)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, input):
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Dimension ``dim`` split into ``unflattened_size``."""
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        self.dim = dim
+        self.unflattened_size = tuple(unflattened_size)
+
+    def forward(self, input):
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Identity(Module):

@@ -12,7 +12,6 @@ not part of any graph, and this keeps a training step free of needless temporari
 from __future__ import annotations
 
 import itertools
-from abc import ABC, abstractmethod
 from collections import defaultdict
 
 from ..autograd.grad_mode import enable_grad
@@ -21,8 +20,9 @@ from ..nn.module import zero_grad_of
 from ..tensor import Tensor
 
 
-class Optimizer(ABC):
-    """Subclasses pass their default options to ``__init__`` and define ``_update``."""
+class Optimizer:
+    """Subclasses pass their default options to ``__init__`` and define ``_update`` (one
+    parameter's update), or override ``step`` itself, as PyTorch's optimizers do."""
 
     def __init__(self, params, defaults: dict):
         if isinstance(params, Tensor) or not hasattr(params, "__iter__"):
@@ -87,9 +87,12 @@ class Optimizer(ABC):
                     p._version.value += 1
         return loss
 
-    @abstractmethod
     def _update(self, param: Tensor, state: dict, group: dict) -> None:
         """Update ``param._data`` in place from ``param.grad``, ``state`` and the options."""
+        raise NotImplementedError(
+            f"{type(self).__name__}.step: an Optimizer subclass overrides step() or defines "
+            f"_update(param, state, group); the base class has no update rule"
+        )
 
     # ---- checkpoints ---------------------------------------------------------------------------
     def state_dict(self) -> dict:
