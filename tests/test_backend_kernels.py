@@ -146,3 +146,17 @@ def test_blocks_run_in_a_forked_child_after_the_parent_used_threads():
     with multiprocessing.get_context("fork").Pool(1) as pool:
         result = pool.apply_async(_softmax_rows, (x,)).get(timeout=60)
     _close(result, expected, np.float32)
+
+
+@pytest.mark.parametrize("index_shape", [(50,), (4, 30)])
+@pytest.mark.parametrize("row_shape", [(), (3,), (2, 5)])
+def test_scatter_add_sums_repeated_and_negative_rows(index_shape, row_shape, dtype):
+    rng = np.random.default_rng(0)
+    index = rng.integers(-7, 7, size=index_shape)  # repeats, and -k naming row 7 - k
+    values = _data(index_shape + row_shape, dtype)
+    ours, expected = np.ones((7,) + row_shape, dtype), np.ones((7,) + row_shape, dtype)
+    BLOCKED.scatter_add(ours, index, values)
+    np.add.at(expected, index, values)
+    # the same sums in another order: float32 rounding differs a little
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else TOL[dtype]
+    np.testing.assert_allclose(ours, expected, **tol)

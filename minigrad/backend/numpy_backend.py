@@ -156,6 +156,24 @@ class NumpyBackend(Backend):
         return array
 
     def scatter_add(self, target, index, values) -> None:
+        """Rows picked by one integer array (an embedding's backward) are summed by sorting the
+        indices and adding each run of equal ones with ``np.add.reduceat``: one pass over the
+        values, where ``np.add.at`` costs about ten times as much. Other indices use ``add.at``."""
+        if (
+            isinstance(index, np.ndarray)
+            and index.dtype.kind in "iu"
+            and index.size
+            and target.ndim
+            and target.flags.c_contiguous
+            and values.shape == index.shape + target.shape[1:]
+        ):
+            rows = index.reshape(-1) % target.shape[0]  # -1 and n - 1 are one row
+            order = np.argsort(rows, kind="stable")
+            rows = rows[order]
+            starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+            sums = np.add.reduceat(values.reshape(rows.size, -1)[order], starts, axis=0)
+            target.reshape(target.shape[0], -1)[rows[starts]] += sums
+            return
         np.add.at(target, index, values)
 
     def erf(self, x):
