@@ -32,18 +32,19 @@ def op_timer():
         if "forward" not in fn_cls.__dict__:
             continue
         original = fn_cls.__dict__["forward"]
-        name = fn_cls.__name__
+        is_classmethod = isinstance(original, classmethod)  # (cls, ctx, ...): discrete ops
 
-        def timed_forward(ctx, *arrays, _original=original.__func__, _name=name, **kwargs):
+        def timed_forward(*args, _original=original.__func__, _name=fn_cls.__name__, **kwargs):
+            name = args[0].__name__ if isinstance(args[0], type) else _name
             start = time.perf_counter()
-            out = _original(ctx, *arrays, **kwargs)
-            seconds[_name] += time.perf_counter() - start
-            if _name == "Matmul":
-                a, b = arrays
+            out = _original(*args, **kwargs)
+            seconds[name] += time.perf_counter() - start
+            if name == "Matmul":
+                a, b = args[1:]
                 flops["matmul"] += 2 * math.prod(out.shape) * a.shape[-1]
             return out
 
-        fn_cls.forward = staticmethod(timed_forward)
+        fn_cls.forward = (classmethod if is_classmethod else staticmethod)(timed_forward)
         patched.append((fn_cls, original))
     try:
         yield seconds, flops

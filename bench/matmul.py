@@ -1,21 +1,44 @@
-"""The machine's matrix-product speed: NumPy's BLAS (what minigrad uses) and PyTorch's."""
+"""The machine's matrix-product speed: NumPy's BLAS (what minigrad uses) and PyTorch's, each
+measured in a process of its own (``python -m bench.matmul numpy|torch`` prints GFLOP/s)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 
-from .timing import interleaved, median_ms
+from .timing import median_ms, timed
 
 
-def peak_gflops(torch=None, n: int = 2048, steps: int = 5) -> dict:
-    """GFLOP/s of an n x n float32 matrix product."""
+def gflops(framework: str, n: int = 2048, steps: int = 5) -> float:
+    """GFLOP/s of an n x n float32 matrix product, in this process."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((n, n), dtype=np.float32)
     b = rng.standard_normal((n, n), dtype=np.float32)
-    fns = {"numpy": lambda: a @ b}
-    if torch is not None:
-        ta, tb = torch.from_numpy(a), torch.from_numpy(b)
-        fns["torch"] = lambda: ta @ tb
-    samples = interleaved(fns, steps, warmup=1)
-    flop = 2 * n**3
-    return {f"{name}_gflops": flop / (median_ms(s) / 1e3) / 1e9 for name, s in samples.items()}
+    if framework == "torch":
+        import torch
+
+        a, b = torch.from_numpy(a), torch.from_numpy(b)
+    a @ b  # warm-up
+    seconds = [timed(lambda: a @ b) for _ in range(steps)]
+    return 2 * n**3 / (median_ms(seconds) / 1e3) / 1e9
+
+
+def peak_gflops(frameworks=("numpy", "torch")) -> dict:
+    """``{framework_gflops: ...}``, each framework in a fresh process."""
+    result = {}
+    for framework in frameworks:
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.matmul", framework],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        result[f"{framework}_gflops"] = json.loads(out.stdout)
+    return result
+
+
+if __name__ == "__main__":
+    print(json.dumps(gflops(sys.argv[1])))

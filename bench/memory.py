@@ -16,7 +16,9 @@ import gc
 import json
 import subprocess
 import sys
+import tempfile
 import tracemalloc
+from pathlib import Path
 
 
 def _status_kib(field: str) -> int:
@@ -47,9 +49,9 @@ def step_memory_mib(framework: str, config: str, steps: int = 3) -> dict:
 
 def growth_kib(config: str = "tiny", early: int = 10, late: int = 500) -> dict:
     """Traced memory after ``early`` steps and after ``late`` steps of minigrad training."""
-    from .gpt_step import build_pair
+    from .gpt_step import build
 
-    step = build_pair(config, frameworks=("minigrad",))["minigrad"]
+    step = build("minigrad", config)
     tracemalloc.start()
     try:
         for _ in range(early):
@@ -74,11 +76,15 @@ def _child(framework: str, config: str, steps: int) -> None:
 
     import minigrad  # noqa: F401  (both libraries imported in both children: same baseline)
 
-    from .gpt_step import build_pair
+    from .gpt_step import build_step, write_setup
 
-    _reset_peak()
-    imported = _status_kib("VmRSS")
-    step = build_pair(config, frameworks=(framework,))[framework]
+    with tempfile.TemporaryDirectory() as tmp:
+        setup = Path(tmp) / "setup.npz"
+        write_setup(config, setup)  # weights made by minigrad: before the baseline reading
+        gc.collect()
+        _reset_peak()
+        imported = _status_kib("VmRSS")
+        step = build_step(framework, setup)
     step()  # the first step creates the optimiser state and warms up the library
     total = _status_kib("VmHWM") - imported
     _reset_peak()

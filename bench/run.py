@@ -1,90 +1,155 @@
-"""``make bench``: minigrad against PyTorch's CPU eager mode, side by side in one process.
+"""``make bench``: minigrad against PyTorch's CPU eager mode and a hand-written NumPy step.
 
-Prints a table and writes ``bench/results.json``. Every ratio is minigrad / PyTorch, from medians
-of interleaved runs, so that machine noise hits both alike.
+Each framework's training steps are timed in a process of its own (see ``bench.gpt_step`` for
+why), started ``--repeats`` times per configuration in rotating order, so that slow drifts of the
+machine hit every framework alike. A framework's time is the median of its processes' medians;
+its spread is (slowest - fastest) / median over those processes. Ratios are minigrad / PyTorch
+and minigrad / NumPy step. Writes ``bench/results.json`` and a README-ready ``bench/results.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import platform
+import statistics
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from . import breakdown, matmul, memory, overhead
-from .gpt_step import build_pair
-from .timing import interleaved, median_ms
+from .gpt_step import CONFIGS, build
+
+# timed steps per process: fewer on the larger models keep `make bench` near 10 minutes
+STEPS = {"tiny": 20, "small": 15, "medium": 6, "large": 3}
+HERE = Path(__file__).parent
 
 
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
+def _framework_steps(framework, setup, steps, warmup, threads) -> dict:
+    command = [sys.executable, "-m", "bench.gpt_step", framework, str(setup),
+               "--steps", str(steps), "--warmup", str(warmup)]  # fmt: skip
+    env = dict(os.environ)
+    if threads:  # OpenBLAS reads its thread count when NumPy loads
+        command += ["--threads", str(threads)]
+        env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = str(threads)
+    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+    return json.loads(out.stdout)
 
 
-def training_steps(configs, steps: int, warmup: int, torch) -> dict:
-    results = {}
-    frameworks = ("minigrad", "torch") if torch is not None else ("minigrad",)
-    for name in configs:
-        pair = build_pair(name, frameworks=frameworks)
-        losses = {fw: step() for fw, step in pair.items()}  # first step: same loss on both
-        samples = interleaved(pair, steps, warmup)
-        row = {f"{fw}_ms": median_ms(s) for fw, s in samples.items()}
-        row["first_loss"] = losses
-        if torch is not None:
-            row["ratio"] = row["minigrad_ms"] / row["torch_ms"]
-        results[name] = row
-        print(
-            f"  {name:<7} "
-            + "  ".join(f"{k}={v:.2f}" for k, v in row.items() if k != "first_loss"),
-            flush=True,
+def training_steps(name: str, frameworks, repeats: int, steps: int, warmup: int,
+                   threads=None) -> dict:  # fmt: skip
+    """One configuration: every framework ``repeats`` times, each run in a fresh process."""
+    from .gpt_step import write_setup
+
+    runs = {fw: [] for fw in frameworks}
+    first_loss = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        setup = Path(tmp) / f"{name}.npz"
+        write_setup(name, setup)
+        for r in range(repeats):
+            order = frameworks[r % len(frameworks) :] + frameworks[: r % len(frameworks)]
+            for fw in order:
+                result = _framework_steps(fw, setup, steps, warmup, threads)
+                runs[fw].append(1e3 * statistics.median(result["seconds"]))
+                first_loss[fw] = result["first_loss"]
+    row = {"steps_per_run": steps, "first_loss": first_loss}
+    for fw, ms in runs.items():
+        mid = statistics.median(ms)
+        row[fw] = {"ms": mid, "runs_ms": ms, "spread": (max(ms) - min(ms)) / mid}
+    for other in ("torch", "numpy"):
+        if other in row:
+            row[f"minigrad_per_{other}"] = row["minigrad"]["ms"] / row[other]["ms"]
+    return row
+
+
+def markdown_table(results: dict) -> str:
+    """The README's table: median step times with their spread, and the ratios."""
+    load = ", ".join(f"{x:.1f}" for x in results["load_average"])
+    lines = [
+        f"Measured {results['date']} on {results['machine']} (load average {load} at the "
+        f"start), {results['repeats']} processes per framework, threads: {results['threads']}.",
+        "",
+        "| configuration | minigrad | PyTorch | NumPy step | minigrad / PyTorch | minigrad / NumPy |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+
+    def cell(row, fw):
+        if fw not in row:
+            return "-"
+        return f"{row[fw]['ms']:.0f} ms (±{50 * row[fw]['spread']:.0f}%)"
+
+    for name, row in results["steps"].items():
+        c = CONFIGS[name]
+        label = (
+            f"{name}: {c['n_layer']} layers, {c['n_head']} heads, {c['n_embd']} wide, "
+            f"block {c['block_size']}, batch {c['batch']}"
         )
-    return results
+        ratios = [
+            f"{row[k]:.2f}" if k in row else "-"
+            for k in ("minigrad_per_torch", "minigrad_per_numpy")
+        ]
+        lines.append(
+            f"| {label} | {cell(row, 'minigrad')} | {cell(row, 'torch')} | {cell(row, 'numpy')} "
+            f"| {' | '.join(ratios)} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configs", default="tiny,small,medium")
-    parser.add_argument("--steps", type=int, default=10, help="timed steps per configuration")
-    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--repeats", type=int, default=3, help="processes per framework")
+    parser.add_argument("--steps", type=int, help="timed steps per process (default: by size)")
+    parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--growth-steps", type=int, default=500)
-    parser.add_argument("--out", default=str(Path(__file__).with_name("results.json")))
+    parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument(
-        "--threads", type=int, help="BLAS and PyTorch threads (default: what the libraries pick)"
+        "--threads", type=int, help="threads of every library, BLAS included (default: theirs)"
     )
+    parser.add_argument("--out", default=str(HERE / "results.json"))
     args = parser.parse_args(argv)
-    if args.threads and os.environ.get("OPENBLAS_NUM_THREADS") != str(args.threads):
-        # OpenBLAS reads its thread count when NumPy loads: start again with it set
-        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(args.threads))
-        os.execve(sys.executable, [sys.executable, "-m", "bench.run", *sys.argv[1:]], env)
-    torch = _torch()
-    if torch is not None and args.threads:
-        torch.set_num_threads(args.threads)
-    if torch is None:
-        print("PyTorch is not installed: minigrad alone is timed (pip install torch==2.13.0).")
+    has_torch = importlib.util.find_spec("torch") is not None  # never imported here
+    frameworks = ["minigrad", "torch", "numpy"] if has_torch else ["minigrad", "numpy"]
+    if not has_torch:
+        print("PyTorch is not installed: it is left out (pip install torch==2.13.0).")
     configs = args.configs.split(",")
 
-    print("GPT training step (median ms, minigrad / PyTorch):", flush=True)
     results = {
-        "date": datetime.date.today().isoformat(),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "load_average": os.getloadavg(),
+        "method": "each framework in its own process; median of per-process medians",
+        "repeats": args.repeats,
         "threads": args.threads or "default",
-        "steps": training_steps(configs, args.steps, args.warmup, torch),
+        "steps": {},
     }
+    print("GPT training step (ms: median of per-process medians, ±half the spread):", flush=True)
+    for name in configs:
+        steps = args.steps or STEPS.get(name, 5)
+        row = training_steps(name, frameworks, args.repeats, steps, args.warmup, args.threads)
+        results["steps"][name] = row
+        print(
+            f"  {name:<7} "
+            + "  ".join(
+                f"{fw}={row[fw]['ms']:.1f} (runs {row[fw]['runs_ms']})" for fw in frameworks
+            )
+            + "".join(f"  {k}={v:.2f}" for k, v in row.items() if k.startswith("minigrad_per")),
+            flush=True,
+        )
+
     print("Per-op overhead (small elementwise chain, forward + backward):", flush=True)
-    results["overhead"] = overhead.run(torch)
+    results["overhead"] = overhead.run(("minigrad", "torch") if has_torch else ("minigrad",))
     print("  " + json.dumps(results["overhead"]), flush=True)
 
-    print("Where a minigrad step goes (largest configuration):", flush=True)
-    step = build_pair(configs[-1], frameworks=("minigrad",))["minigrad"]
+    print(f"Where a minigrad step goes ({configs[-1]}):", flush=True)
+    step = build("minigrad", configs[-1])
     step()
-    results["profile"] = breakdown.summarize(step.forward_backward, step.update)
-    results["blas"] = matmul.peak_gflops(torch)
+    results["profile"] = breakdown.summarize(step.forward_backward, step.update, steps=2)
+    results["blas"] = matmul.peak_gflops(("numpy", "torch") if has_torch else ("numpy",))
     print("  " + json.dumps(results["profile"]["share"]), flush=True)
     print(
         f"  matmul in the step: {results['profile']['matmul_gflops']:.1f} GFLOP/s; "
@@ -92,20 +157,25 @@ def main(argv=None) -> None:
         flush=True,
     )
 
-    print("Memory:", flush=True)
-    results["memory"] = {}
-    for name in configs:
-        row = {f"minigrad_{k}": v for k, v in memory.step_memory_mib("minigrad", name).items()}
-        if torch is not None:
-            row.update({f"torch_{k}": v for k, v in memory.step_memory_mib("torch", name).items()})
-            row["peak_ratio"] = row["minigrad_peak_mib"] / row["torch_peak_mib"]
-        results["memory"][name] = row
-        print(f"  {name:<7} " + "  ".join(f"{k}={v:.1f}" for k, v in row.items()), flush=True)
-    results["growth"] = memory.growth_kib("tiny", 10, args.growth_steps)
-    print("  growth: " + json.dumps(results["growth"]), flush=True)
+    if not args.skip_memory:
+        print("Memory:", flush=True)
+        results["memory"] = {}
+        for name in configs:
+            row = {f"minigrad_{k}": v for k, v in memory.step_memory_mib("minigrad", name).items()}
+            if has_torch:
+                row.update(
+                    {f"torch_{k}": v for k, v in memory.step_memory_mib("torch", name).items()}
+                )
+                row["peak_ratio"] = row["minigrad_peak_mib"] / row["torch_peak_mib"]
+            results["memory"][name] = row
+            print(f"  {name:<7} " + "  ".join(f"{k}={v:.1f}" for k, v in row.items()), flush=True)
+        results["growth"] = memory.growth_kib("tiny", 10, args.growth_steps)
+        print("  growth: " + json.dumps(results["growth"]), flush=True)
 
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    table = markdown_table(results)
+    Path(args.out).with_suffix(".md").write_text(table)
+    print(table + f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ def timed(fn) -> float:
 
 def interleaved(fns: dict, steps: int, warmup: int) -> dict[str, list[float]]:
     """Time each function ``steps`` times, alternating between them so that machine noise hits
-    all of them alike; the first ``warmup`` rounds are discarded."""
+    all of them alike; the first ``warmup`` rounds are discarded. (On a CPU, libraries timed in
+    one process steal each other's time through their idle threads: see ``bench.gpt_step``.)"""
     samples = {name: [] for name in fns}
     for i in range(warmup + steps):
         for name, fn in fns.items():

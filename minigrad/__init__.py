@@ -15,7 +15,7 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
-from .backend import Device, cuda_available
+from .backend import Device, cuda_available, get_num_threads, set_num_threads
 from .backend import device as device
 from .creation import (
     BoolTensor,

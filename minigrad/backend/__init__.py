@@ -10,10 +10,10 @@ A ``Device`` names where a tensor lives (``cpu``, ``cuda:0``) and carries its ba
 
 from __future__ import annotations
 
-from ..errors import DeviceError
+from ..errors import ArgumentError, DeviceError
 from .base import Backend
 from .cupy_backend import load_cupy_backend
-from .numpy_backend import NumpyBackend
+from .numpy_backend import NumpyBackend, RowBlocks
 
 _BACKENDS: dict[str, Backend] = {"cpu": NumpyBackend()}
 _DEVICES: dict[str, Device] = {}
@@ -104,6 +104,20 @@ def cuda_spec(device=None):
     return f"cuda:{device}" if isinstance(device, int) else device
 
 
+def set_num_threads(n: int) -> None:
+    """Threads the CPU's fused kernels may use (PyTorch's intra-op threads; default: the cores
+    this process may run on). NumPy's matrix products keep their BLAS's own setting
+    (``OPENBLAS_NUM_THREADS``, read when NumPy loads)."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ArgumentError(f"set_num_threads expects a positive integer, got {n!r}")
+    _BACKENDS["cpu"].blocks = RowBlocks(n)
+
+
+def get_num_threads() -> int:
+    """Threads the CPU's fused kernels may use (see ``set_num_threads``)."""
+    return _BACKENDS["cpu"].blocks.threads
+
+
 def cuda_available() -> bool:
     try:
         _ensure_cuda()
@@ -114,4 +128,13 @@ def cuda_available() -> bool:
 
 CPU = device("cpu")
 
-__all__ = ["Backend", "Device", "device", "register_backend", "cuda_available", "CPU"]
+__all__ = [
+    "Backend",
+    "Device",
+    "device",
+    "register_backend",
+    "cuda_available",
+    "set_num_threads",
+    "get_num_threads",
+    "CPU",
+]

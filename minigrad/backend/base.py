@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from typing import Any
+
+SQRT_HALF = math.sqrt(0.5)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 class Backend(ABC):
     """A bundle of array kernels.
 
     ``xp`` is an array namespace with NumPy's API (``numpy`` itself, ``cupy``, or the strict test
-    namespace). The methods below are the operations whose spelling differs between libraries.
+    namespace). The abstract methods are the operations whose spelling differs between
+    libraries. The fused kernels after them (GELU, normalization, softmax, forward and backward)
+    are written once here in ``xp`` calls; a backend may replace them with faster ones (the NumPy
+    backend runs them in cache-sized blocks on a few threads). Each takes and returns arrays of
+    one floating dtype.
     """
 
     name: str
@@ -56,3 +64,76 @@ class Backend(ABC):
     @abstractmethod
     def set_rng_state(self, state: dict) -> None:
         """Restore a state returned by ``get_rng_state``."""
+
+    # ---- fused kernels: generic versions in xp calls ----------------------------------------
+    def gelu(self, x):
+        """(y, cdf): y = x * Phi(x) with cdf = Phi(x) = (1 + erf(x / sqrt 2)) / 2."""
+        cdf = self.erf(x * SQRT_HALF).astype(x.dtype, copy=False)
+        cdf += 1.0
+        cdf *= 0.5
+        return x * cdf, cdf
+
+    def gelu_backward(self, g, x, cdf):
+        """dx = g * (Phi(x) + x * phi(x)),  phi(x) = exp(-x^2 / 2) / sqrt(2 pi)."""
+        xp = self.xp
+        pdf = xp.exp(x * x * -0.5) * INV_SQRT_2PI
+        return g * (cdf + x * pdf)
+
+    def normalize(self, x, dims: tuple, eps: float):
+        """(y, rstd) over the axes ``dims``: y = (x - mean) * rstd, rstd = 1 / sqrt(var + eps)
+        (rstd keeps those axes, with length 1)."""
+        xp = self.xp
+        centred = x - xp.mean(x, axis=dims, keepdims=True)
+        rstd = 1.0 / xp.sqrt(xp.mean(centred * centred, axis=dims, keepdims=True) + eps)
+        centred *= rstd
+        return centred, rstd
+
+    def normalize_backward(self, g, y, rstd, dims: tuple):
+        """dx = rstd * (g - mean(g) - y * mean(g * y)), means over the axes ``dims``."""
+        xp = self.xp
+        mean_g = xp.mean(g, axis=dims, keepdims=True)
+        mean_gy = xp.mean(g * y, axis=dims, keepdims=True)
+        return rstd * (g - mean_g - y * mean_gy)
+
+    def softmax(self, x, dim: int):
+        """y = exp(x - max) / sum(exp(x - max)) along the axis ``dim``."""
+        xp = self.xp
+        if x.size == 0:  # nothing to normalise (NumPy's max refuses an empty axis)
+            return xp.empty_like(x)
+        e = xp.exp(x - xp.max(x, axis=dim, keepdims=True))
+        e /= xp.sum(e, axis=dim, keepdims=True)
+        return e
+
+    def softmax_backward(self, y, g, dim: int, scale: float = 1.0):
+        """dx = scale * y * (g - sum(g * y)) along the axis ``dim`` (``scale`` folds in a factor
+        that multiplied the softmax's input, as attention's 1 / sqrt(d) does)."""
+        xp = self.xp
+        dx = g - xp.sum(g * y, axis=dim, keepdims=True)
+        dx *= y
+        if scale != 1.0:
+            dx *= scale
+        return dx
+
+    def adam_update(self, w, g, m, v, *, lr, beta1, beta2, eps, step, v_max=None):
+        """One Adam step in place, at step ``step`` (1, 2, ...):
+        m += (1 - beta1) (g - m);  v = beta2 v + (1 - beta2) g^2;  (amsgrad: v_max = max(v_max, v),
+        used for v);  w -= lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps).
+        ``w``, ``g``, ``m``, ``v`` (and ``v_max``) have one shape and dtype."""
+        xp = self.xp
+        scratch = xp.empty_like(w)
+        xp.subtract(g, m, out=scratch)  # m's update in the form PyTorch computes (lerp)
+        scratch *= 1 - beta1
+        m += scratch
+        v *= beta2
+        xp.multiply(g, 1 - beta2, out=scratch)
+        scratch *= g
+        v += scratch
+        if v_max is not None:
+            xp.maximum(v_max, v, out=v_max)
+            v = v_max
+        xp.sqrt(v, out=scratch)
+        scratch /= math.sqrt(1 - beta2**step)
+        scratch += eps
+        xp.divide(m, scratch, out=scratch)
+        scratch *= -lr / (1 - beta1**step)
+        w += scratch

@@ -1,15 +1,19 @@
 """Fused ops for neural networks: one graph node each, with a hand-derived backward.
 
 Each could be composed from primitives (the transformer package shows softmax that way, for
-teaching); fusing them halves the work of the backward pass and keeps graphs readable. The
-backward formulas are still written in Tensor ops, so they have gradients of their own.
+teaching); fusing them halves the work of the backward pass and keeps graphs readable. Forward
+runs the backend's fused kernel. Backward runs the backend's fused backward kernel too, except
+when it is itself being recorded (``create_graph=True``): then it is written in Tensor ops, so
+that it has gradients of its own.
 """
 
 from __future__ import annotations
 
 import math
 
+from ..autograd.grad_mode import STATE
 from ..autograd.graph import Op
+from ..backend.base import INV_SQRT_2PI, SQRT_HALF
 from .broadcast import unbroadcast
 from .reduce import peak
 
@@ -19,16 +23,16 @@ class Softmax(Op):
 
     @staticmethod
     def forward(ctx, x, dim):
-        xp = ctx.xp
         ctx.dim = dim
-        e = xp.exp(x - peak(xp, x, (dim,)))
-        e /= xp.sum(e, axis=dim, keepdims=True)
-        ctx.save_for_backward(e)
-        return e
+        y = ctx.backend.softmax(x, dim)
+        ctx.save_for_backward(y)
+        return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
+        if not STATE.grad_enabled:
+            return (ctx.constant(ctx.backend.softmax_backward(y._data, g._data, ctx.dim)),)
         return (y * (g - (g * y).sum(dim=ctx.dim, keepdim=True)),)
 
 
@@ -59,10 +63,7 @@ class Normalize(Op):
 
     @staticmethod
     def forward(ctx, x, dims, eps):
-        xp = ctx.xp
-        centred = x - xp.mean(x, axis=dims, keepdims=True)
-        rstd = 1.0 / xp.sqrt(xp.mean(centred * centred, axis=dims, keepdims=True) + eps)
-        y = centred * rstd
+        y, rstd = ctx.backend.normalize(x, dims, eps)
         ctx.dims, ctx.eps = dims, eps
         ctx.save_for_backward(x, rstd)
         return y
@@ -71,6 +72,11 @@ class Normalize(Op):
     def backward(ctx, g):
         dims, eps = ctx.dims, ctx.eps
         x, rstd = ctx.saved_tensors
+        if not STATE.grad_enabled:  # a plain backward: one fused kernel on the arrays
+            xd = x._data
+            y = (xd - ctx.xp.mean(xd, axis=dims, keepdims=True)) * rstd._data
+            dx = ctx.backend.normalize_backward(g._data, y, rstd._data, dims)
+            return (ctx.constant(dx),)
         rstd = ctx.intermediate(
             rstd, lambda: (x.var(dims, correction=0, keepdim=True) + eps).rsqrt()
         )
@@ -80,8 +86,6 @@ class Normalize(Op):
         return (rstd * (g - mean_g - y * mean_gy),)
 
 
-_SQRT_HALF = math.sqrt(0.5)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _TANH_SCALE = math.sqrt(2.0 / math.pi)
 _TANH_CUBIC = 0.044715
 
@@ -102,10 +106,10 @@ class Gelu(Op):
             ctx.approximate = approximate
             ctx.save_for_backward(x, t)
             return 0.5 * x * (1.0 + t)
-        cdf = 0.5 * (1.0 + ctx.backend.erf(x * _SQRT_HALF)).astype(x.dtype, copy=False)
+        y, cdf = ctx.backend.gelu(x)
         ctx.approximate = approximate
         ctx.save_for_backward(x, cdf)
-        return x * cdf
+        return y
 
     @staticmethod
     def backward(ctx, g):
@@ -116,8 +120,10 @@ class Gelu(Op):
             )
             slope = _TANH_SCALE * (1.0 + 3.0 * _TANH_CUBIC * x * x)
             return (g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * slope),)
-        cdf = ctx.intermediate(saved, lambda: 0.5 * (1.0 + (x * _SQRT_HALF).erf()))
-        pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
+        if not STATE.grad_enabled:
+            return (ctx.constant(ctx.backend.gelu_backward(g._data, x._data, saved._data)),)
+        cdf = ctx.intermediate(saved, lambda: 0.5 * (1.0 + (x * SQRT_HALF).erf()))
+        pdf = (x * x * -0.5).exp() * INV_SQRT_2PI
         return (g * (cdf + x * pdf),)
 
 
@@ -155,7 +161,10 @@ class Attention(Op):
         q, k, v, weights = ctx.saved_tensors
         p = ctx.intermediate(weights, lambda: attention_weights(q, k, ctx, mask, scale))
         dp = g @ v.mT
-        ds = p * (dp - (dp * p).sum(dim=-1, keepdim=True)) * scale
+        if STATE.grad_enabled:
+            ds = p * (dp - (dp * p).sum(dim=-1, keepdim=True)) * scale
+        else:
+            ds = ctx.constant(ctx.backend.softmax_backward(p._data, dp._data, -1, scale))
         need_q, need_k, need_v = ctx.needs_input_grad
         return (
             unbroadcast(ds @ k, q.shape) if need_q else None,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_option
 
@@ -35,44 +33,35 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, param: Tensor, state: dict, group: dict) -> None:
-        xp = param.device.backend.xp
         w, g = param._data, param.grad._data
         lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
         if not state:
-            state["step"] = 0
-            state["exp_avg"] = Tensor._make(xp.zeros_like(w), param.device)
-            state["exp_avg_sq"] = Tensor._make(xp.zeros_like(w), param.device)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(w), param.device)
+            state.update(_zero_state(w, param.device, group["amsgrad"]))
         state["step"] += 1
-        t = state["step"]
         if weight_decay != 0:
             if self.decoupled_weight_decay:
                 w *= 1 - lr * weight_decay
             else:
                 g = g + weight_decay * w
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        scratch = xp.empty_like(w)
-        # m += (1 - beta1) * (g - m): the same average, in the form PyTorch computes (lerp)
-        xp.subtract(g, m, out=scratch)
-        scratch *= 1 - beta1
-        m += scratch
-        # v = beta2 * v + (1 - beta2) * g * g
-        v *= beta2
-        xp.multiply(g, 1 - beta2, out=scratch)
-        scratch *= g
-        v += scratch
-        if group["amsgrad"]:
-            v_max = state["max_exp_avg_sq"]._data
-            xp.maximum(v_max, v, out=v_max)
-            v = v_max
-        # denominator sqrt(v) / sqrt(1 - beta2^t) + eps, then w -= lr / (1 - beta1^t) * m / denom
-        xp.sqrt(v, out=scratch)
-        scratch /= math.sqrt(1 - beta2**t)
-        scratch += group["eps"]
-        xp.divide(m, scratch, out=scratch)
-        scratch *= -lr / (1 - beta1**t)
-        w += scratch
+        v_max = state.get("max_exp_avg_sq")
+        param.device.backend.adam_update(
+            w, g, state["exp_avg"]._data, state["exp_avg_sq"]._data, lr=lr, beta1=beta1,
+            beta2=beta2, eps=group["eps"], step=state["step"],
+            v_max=None if v_max is None else v_max._data,
+        )  # fmt: skip
+
+
+def _zero_state(w, device, amsgrad: bool) -> dict:
+    """A parameter's first Adam state: step 0 and zero moments shaped like ``w``."""
+    xp = device.backend.xp
+    state = {
+        "step": 0,
+        "exp_avg": Tensor._make(xp.zeros_like(w), device),
+        "exp_avg_sq": Tensor._make(xp.zeros_like(w), device),
+    }
+    if amsgrad:
+        state["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(w), device)
+    return state
 
 
 class AdamW(Adam):
