@@ -238,6 +238,24 @@ def _nll(logp: Tensor, target: Tensor, weight, ignore_index, reduction, smoothin
     return _reduce(loss, reduction, op)
 
 
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """``reduction`` as PyTorch reads its deprecated ``size_average`` / ``reduce`` arguments:
+    if either is given (not None), they decide, with a warning: reduce=False -> "none",
+    else size_average=False -> "sum", else "mean" (a None counts as True)."""
+    if size_average is None and reduce is None:
+        return reduction
+    if reduce is False:
+        reduction = "none"
+    else:
+        reduction = "sum" if size_average is False else "mean"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{reduction}' "
+        f"instead.",
+        stacklevel=3,
+    )
+    return reduction
+
+
 def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
     if reduction == "mean":
         return loss.mean()
@@ -263,9 +281,10 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
 
     ``reduction``: "mean" averages over every element (PyTorch's default, which is not the
     KL divergence of a batch), "batchmean" divides the sum by the batch size, "sum", "none".
-    ``size_average`` and ``reduce`` are PyTorch's deprecated spellings, accepted and unused.
+    ``size_average`` and ``reduce`` are PyTorch's deprecated spellings (see ``_legacy_reduction``).
     """
     _check_same_shape(input, target, "kl_div")
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if log_target:
         loss = target.exp() * (target - input)
     else:  # xlogy(t, t): log of 1 (= 0) where t == 0, so that 0 * log 0 counts as 0
@@ -292,6 +311,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
     exactly sigmoid(x) - 1 everywhere (so d loss / dx = sigmoid(x) - y when p = 1).
     """
     _check_same_shape(input, target, "binary_cross_entropy_with_logits")
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     softplus_neg = stack([input.new_zeros(input.shape), -input], -1).logsumexp(-1)
     if pos_weight is not None:
         softplus_neg = softplus_neg * (1 + (pos_weight - 1) * target)
