@@ -9,8 +9,9 @@ whose shape is (batch, heads, queries, keys), so a mask only needs the dimension
     target_mask(tokens, pad)    (B, 1, T, T)   both at once, for a decoder's padded targets
 
 Each mask is named (``tensor.name``), so that graphs drawn with ``minigrad.viz`` say which
-mask a ``masked_fill`` applies. Beware the two conventions in the wild: PyTorch's ``nn.MultiheadAttention`` takes ``attn_mask`` and
-``key_padding_mask`` where True means the opposite (*not* allowed). Convert with ``~mask``.
+mask a ``masked_fill`` applies. Beware the two conventions in the wild: PyTorch's
+``nn.MultiheadAttention`` takes ``attn_mask`` and ``key_padding_mask`` where True means the
+opposite (*not* allowed). Convert with ``~mask``.
 """
 
 from __future__ import annotations
