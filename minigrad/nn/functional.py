@@ -285,6 +285,10 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     """
     _check_same_shape(input, target, "kl_div")
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("mean", "batchmean", "sum", "none"):
+        raise ArgumentError(
+            f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}"
+        )
     if log_target:
         loss = target.exp() * (target - input)
     else:  # xlogy(t, t): log of 1 (= 0) where t == 0, so that 0 * log 0 counts as 0
