@@ -117,6 +117,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 class ids (...) -> int64 (..., num_classes): out[..., c] = 1 if tensor[...] == c
+    else 0; ``num_classes=-1`` means max(tensor) + 1. Not differentiable (integer output)."""
     if tensor.dtype is not dtypes.int64:
         raise DTypeError("one_hot is only applicable to index tensor (int64)")
     if num_classes == -1:
@@ -402,12 +404,12 @@ def scaled_dot_product_attention(
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     if is_causal:
-        attn_mask = causal_mask_like(query, L, S)
+        attn_mask = _causal_mask_like(query, L, S)
     if attn_mask is not None:
         batch = broadcast_shapes(
             query.shape[:-2], key.shape[:-2], op="scaled_dot_product_attention"
         )
-        check_attention_mask(attn_mask, batch + (L, S), "scaled_dot_product_attention")
+        _check_attention_mask(attn_mask, batch + (L, S), "scaled_dot_product_attention")
         if attn_mask.dtype is not dtypes.bool_:
             attn_mask = attn_mask.to(query.dtype)
     if dropout_p == 0.0 and (attn_mask is None or not attn_mask.requires_grad):
@@ -422,12 +424,12 @@ def scaled_dot_product_attention(
     return weights @ value
 
 
-def causal_mask_like(ref: Tensor, L: int, S: int) -> Tensor:
+def _causal_mask_like(ref: Tensor, L: int, S: int) -> Tensor:
     """Boolean (L, S) mask, True on and below the diagonal, on ``ref``'s device."""
     return Tensor._make(ref._xp.tri(L, S, 0, dtype=bool), ref.device)
 
 
-def check_attention_mask(mask, scores_shape, op: str) -> None:
+def _check_attention_mask(mask, scores_shape, op: str) -> None:
     """A mask must be a bool or float tensor that broadcasts to the scores' shape."""
     if not isinstance(mask, Tensor):
         raise DTypeError(f"{op}: attn_mask must be a Tensor, got {type(mask).__name__}")
