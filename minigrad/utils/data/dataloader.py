@@ -17,7 +17,7 @@ import warnings
 
 from ...errors import ArgumentError
 from .collate import default_collate, default_convert
-from .dataset import IterableDataset
+from .dataset import IterableDataset, fetch_samples
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, batch_count, batches
 
 
@@ -102,15 +102,11 @@ class DataLoader:
         if isinstance(self.dataset, IterableDataset):
             return self._iter_stream()
         if self._auto_collation:
-            return (self.collate_fn(self._fetch(indices)) for indices in self.batch_sampler)
+            return (
+                self.collate_fn(fetch_samples(self.dataset, indices))
+                for indices in self.batch_sampler
+            )
         return (self.collate_fn(self.dataset[index]) for index in self.sampler)
-
-    def _fetch(self, indices: list) -> list:
-        """The samples at ``indices``, in one call where the dataset offers ``__getitems__``."""
-        getitems = getattr(self.dataset, "__getitems__", None)
-        if callable(getitems):
-            return getitems(indices)
-        return [self.dataset[i] for i in indices]
 
     def _iter_stream(self):
         if not self._auto_collation:
