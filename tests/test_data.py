@@ -92,6 +92,7 @@ def test_integer_arrays_of_other_widths_become_int64():
         ([[1, 2], [3]], ShapeError, "each element in list of batch should be of equal size"),
         ([object()], DTypeError, "batch must contain tensors, numpy arrays, numbers"),
         ([np.array(["a"])], DTypeError, "found <U1"),
+        ([np.ones(2), np.ones(3)], ShapeError, "stack expects each tensor to be equal size"),
     ],
 )
 def test_default_collate_refuses_what_pytorch_refuses(batch, error, words):
