@@ -48,6 +48,10 @@ def causal_mask(size: int, offset: int = 0, device=None) -> Tensor:
         query 3       1 1 1 1 0
         query 4       1 1 1 1 1
     """
+    if size < 0 or offset < 0:
+        raise ShapeError(
+            f"causal_mask: size and offset must be non-negative, got size={size}, offset={offset}"
+        )
     queries = minigrad.arange(size, device=device).unsqueeze(1) + offset
     keys = minigrad.arange(size + offset, device=device).unsqueeze(0)
     mask = keys <= queries
