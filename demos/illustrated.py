@@ -52,7 +52,10 @@ def main(argv=None) -> dict:
         model_run = trained.load(args.run, device=args.device)
     except FileNotFoundError:
         print(f"no trained model in {args.run}: training one with demos.reverse_task")
-        reverse_task.main(["--steps", str(args.steps), "--seed", str(args.seed), "--out", args.run])
+        reverse_task.main(
+            ["--steps", str(args.steps), "--seed", str(args.seed), "--device", args.device,
+             "--out", args.run]
+        )  # fmt: skip
         model_run = trained.load(args.run, device=args.device)
     model = model_run.model
     src, tgt = model_run.example(seed=args.seed)

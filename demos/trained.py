@@ -50,7 +50,8 @@ class Trained:
 
     def example(self, seed: int = 0) -> tuple[minigrad.Tensor, minigrad.Tensor]:
         """One problem of the run's task, drawn with ``seed``, as a batch of one: (source,
-        target) of an encoder-decoder, (prompt, answer) of a GPT."""
+        target) of an encoder-decoder, (prompt, answer) of a GPT. For an encoder-decoder this
+        reseeds minigrad's global generator (``minigrad.manual_seed(seed)``)."""
         if self.spec["class"] == "GPT":
             puzzle = self.puzzle()
             prompt = puzzle.prompts[np.random.default_rng(seed).integers(len(puzzle.prompts))]

@@ -1,8 +1,8 @@
 """Model code written for PyTorch, run on minigrad by changing only its import lines.
 
-``gpt_torch_style.py`` is a nanoGPT-style GPT written as PyTorch code usually is. ``load(framework)``
-executes ``gpt_torch_style.py`` as a fresh module; for ``"torch"`` its three
-import lines are swapped for PyTorch's, which is the whole point: the same source runs on both.
+``gpt_torch_style.py`` is a nanoGPT-style GPT written as PyTorch code usually is.
+``load(framework)`` executes it as a fresh module; for ``"torch"`` its three import lines are
+swapped for PyTorch's, which is the whole point: the same source runs on both.
 """
 
 from __future__ import annotations

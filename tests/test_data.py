@@ -97,6 +97,7 @@ def test_arrays_keep_their_dtype_as_in_pytorch():
         ([[1, 2], [3]], ShapeError, "each element in list of batch should be of equal size"),
         ([object()], DTypeError, "batch must contain tensors, numpy arrays, numbers"),
         ([np.array(["a"])], DTypeError, "found <U1"),
+        ([np.ones(2), np.ones(3)], ShapeError, "stack expects each tensor to be equal size"),
     ],
 )
 def test_default_collate_refuses_what_pytorch_refuses(batch, error, words):
@@ -295,6 +296,7 @@ def test_random_split_refuses_lengths_pytorch_refuses():
         (lambda d: d.DataLoader(range(4), num_workers=-1), "non-negative"),
         (lambda d: d.DataLoader(range(4), prefetch_factor=2), "prefetch_factor"),
         (lambda d: d.DataLoader(range(4), persistent_workers=True), "persistent_workers"),
+        (lambda d: d.DataLoader(range(4), multiprocessing_context="spawn"), "num_workers=0"),
         (lambda d: d.BatchSampler(range(4), 0, False), "positive integer"),
         (lambda d: d.RandomSampler([]), "num_samples=0"),
         (lambda d: d.RandomSampler(range(3), replacement=1), "boolean"),
@@ -322,6 +324,12 @@ def test_worker_processes_are_replaced_by_loading_in_the_main_process():
         loader = data.DataLoader(ds, 4, num_workers=2, prefetch_factor=2, persistent_workers=True)
     assert [b.tolist() for (b,) in loader] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     assert data.get_worker_info() is None
+
+
+def test_pin_memory_warns_that_nothing_is_pinned_and_loads_the_same_batches():
+    with pytest.warns(UserWarning, match="'pin_memory' argument is set as true"):
+        loader = data.DataLoader(range(5), 2, pin_memory=True)
+    assert [b.tolist() for b in loader] == [[0, 1], [2, 3], [4]]
 
 
 def test_generator_seeds_states_and_factories():

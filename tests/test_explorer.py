@@ -133,7 +133,7 @@ def test_every_module_call_has_a_view_where_it_is_open(tiny):
         assert cid in d["views"][m["view"]]["open"]
     ids_in_views = {n[0] for v in d["views"] for n in v["nodes"]}
     assert {k for k, n in d["nodes"].items() if n["kind"] == "op"} <= ids_in_views  # down to ops
-    start = d["views"][d["start"]]
+    start = d["views"][d["depth"]]
     assert all(d["modules"][c]["depth"] <= 1 for c in start["open"])
 
 

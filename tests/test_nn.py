@@ -379,6 +379,36 @@ def test_loss_modules_against_pytorch():
         assert np.allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-12), repr(ref)
 
 
+@pytest.mark.parametrize("name", ["MSELoss", "CrossEntropyLoss", "KLDivLoss", "BCEWithLogitsLoss"])
+@pytest.mark.parametrize(
+    "legacy", [dict(reduce=False), dict(size_average=False), dict(size_average=True, reduce=True)]
+)
+def test_deprecated_size_average_and_reduce_decide_the_reduction_as_in_pytorch(name, legacy):
+    torch = import_torch()
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated") as ours:
+        loss = getattr(nn, name)(**legacy)
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated") as ref:
+        want = getattr(torch.nn, name)(**legacy)
+    assert loss.reduction == want.reduction
+    assert str(ours[0].message) == str(ref[0].message)
+
+
+@pytest.mark.filterwarnings("ignore:.*reduction. 'mean' divides")
+def test_functional_losses_read_the_deprecated_reduction_arguments():
+    torch = import_torch()
+    x, target = np.log(np.full((2, 3), 0.2)), np.full((2, 3), 0.5)
+    for fn in ("kl_div", "binary_cross_entropy_with_logits"):
+        with pytest.warns(UserWarning, match="reduction='none'"):
+            out = getattr(nn.functional, fn)(
+                minigrad.tensor(x), minigrad.tensor(target), reduce=False
+            )
+        with pytest.warns(UserWarning, match="reduction='none'"):
+            want = getattr(torch.nn.functional, fn)(
+                torch.tensor(x), torch.tensor(target), reduce=False
+            )
+        assert out.shape == (2, 3) and np.allclose(out.numpy(), want.numpy(), rtol=1e-12), fn
+
+
 def test_containers():
     blocks = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
     blocks.append(nn.ReLU())

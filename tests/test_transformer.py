@@ -58,6 +58,12 @@ def test_causal_mask_with_offset_lets_new_queries_see_the_cache():
     assert as_int(causal_mask(1, offset=2)) == [[1, 1, 1]]
 
 
+@pytest.mark.parametrize("size, offset", [(-1, 0), (2, -1)])
+def test_causal_mask_refuses_negative_sizes(size, offset):
+    with pytest.raises(minigrad.ShapeError, match=f"size={size}, offset={offset}"):
+        causal_mask(size, offset=offset)
+
+
 def test_padding_mask_hides_pad_keys_for_every_query():
     mask = padding_mask(minigrad.tensor([[5, 7, 0, 0], [3, 0, 0, 0]]), pad_id=0)
     assert mask.shape == (2, 1, 1, 4)

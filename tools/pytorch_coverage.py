@@ -751,8 +751,16 @@ def _names() -> list[Name]:
             lambda t: _custom_functions(t, "once_differentiable"),
         ),
         Name("Function.setup_context", "X", lambda t: _custom_functions(t, "setup_context")),
-        Name("torch.autograd.gradcheck", "X", lambda t: _custom_functions(t, "gradcheck")),
-        Name("torch.autograd.gradgradcheck", "X", lambda t: _custom_functions(t, "gradgradcheck")),
+        Name(
+            "torch.autograd.gradcheck (of a custom Function)",
+            "X",
+            lambda t: _custom_functions(t, "gradcheck"),
+        ),
+        Name(
+            "torch.autograd.gradgradcheck (of a custom Function)",
+            "X",
+            lambda t: _custom_functions(t, "gradgradcheck"),
+        ),
         Name(
             "__torch_function__ (tensor-like types)",
             "X",

@@ -9,8 +9,9 @@ whose shape is (batch, heads, queries, keys), so a mask only needs the dimension
     target_mask(tokens, pad)    (B, 1, T, T)   both at once, for a decoder's padded targets
 
 Each mask is named (``tensor.name``), so that graphs drawn with ``minigrad.viz`` say which
-mask a ``masked_fill`` applies. Beware the two conventions in the wild: PyTorch's ``nn.MultiheadAttention`` takes ``attn_mask`` and
-``key_padding_mask`` where True means the opposite (*not* allowed). Convert with ``~mask``.
+mask a ``masked_fill`` applies. Beware the two conventions in the wild: PyTorch's
+``nn.MultiheadAttention`` takes ``attn_mask`` and ``key_padding_mask`` where True means the
+opposite (*not* allowed). Convert with ``~mask``.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ def causal_mask(size: int, offset: int = 0, device=None) -> Tensor:
         query 3       1 1 1 1 0
         query 4       1 1 1 1 1
     """
+    if size < 0 or offset < 0:
+        raise ShapeError(
+            f"causal_mask: size and offset must be non-negative, got size={size}, offset={offset}"
+        )
     queries = minigrad.arange(size, device=device).unsqueeze(1) + offset
     keys = minigrad.arange(size + offset, device=device).unsqueeze(0)
     mask = keys <= queries

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from ..errors import IndexOutOfRange
+from ..errors import DTypeError, IndexOutOfRange
 from .module import Module, indent
 
 
 def _position(index: int, length: int, container: str) -> int:
     """``index`` (possibly negative) as a position in ``[0, length)``."""
+    if not hasattr(index, "__index__"):
+        raise DTypeError(
+            f"{container}: '{type(index).__name__}' object cannot be interpreted as an integer "
+            f"(index with an int or a slice)"
+        )
+    index = index.__index__()
     if not -length <= index < length:
         raise IndexOutOfRange(f"{container}: index {index} is out of range (length {length})")
     return index % length

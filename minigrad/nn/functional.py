@@ -122,6 +122,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 class ids (...) -> int64 (..., num_classes): out[..., c] = 1 if tensor[...] == c
+    else 0; ``num_classes=-1`` means max(tensor) + 1. Not differentiable (integer output)."""
     if tensor.dtype is not dtypes.int64:
         raise DTypeError("one_hot is only applicable to index tensor (int64)")
     if num_classes == -1:
@@ -243,6 +245,24 @@ def _nll(logp: Tensor, target: Tensor, weight, ignore_index, reduction, smoothin
     return _reduce(loss, reduction, op)
 
 
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """``reduction`` as PyTorch reads its deprecated ``size_average`` / ``reduce`` arguments:
+    if either is given (not None), they decide, with a warning: reduce=False -> "none",
+    else size_average=False -> "sum", else "mean" (a None counts as True)."""
+    if size_average is None and reduce is None:
+        return reduction
+    if reduce is False:
+        reduction = "none"
+    else:
+        reduction = "sum" if size_average is False else "mean"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{reduction}' "
+        f"instead.",
+        stacklevel=3,
+    )
+    return reduction
+
+
 def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
     if reduction == "mean":
         return loss.mean()
@@ -268,9 +288,14 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
 
     ``reduction``: "mean" averages over every element (PyTorch's default, which is not the
     KL divergence of a batch), "batchmean" divides the sum by the batch size, "sum", "none".
-    ``size_average`` and ``reduce`` are PyTorch's deprecated spellings, accepted and unused.
+    ``size_average`` and ``reduce`` are PyTorch's deprecated spellings (see ``_legacy_reduction``).
     """
     _check_same_shape(input, target, "kl_div")
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("mean", "batchmean", "sum", "none"):
+        raise ArgumentError(
+            f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}"
+        )
     if log_target:
         loss = target.exp() * (target - input)
     else:  # xlogy(t, t): log of 1 (= 0) where t == 0, so that 0 * log 0 counts as 0
@@ -297,6 +322,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
     exactly sigmoid(x) - 1 everywhere (so d loss / dx = sigmoid(x) - y when p = 1).
     """
     _check_same_shape(input, target, "binary_cross_entropy_with_logits")
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     softplus_neg = stack([input.new_zeros(input.shape), -input], -1).logsumexp(-1)
     if pos_weight is not None:
         softplus_neg = softplus_neg * (1 + (pos_weight - 1) * target)
@@ -383,12 +409,12 @@ def scaled_dot_product_attention(
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     if is_causal:
-        attn_mask = causal_mask_like(query, L, S)
+        attn_mask = _causal_mask_like(query, L, S)
     if attn_mask is not None:
         batch = broadcast_shapes(
             query.shape[:-2], key.shape[:-2], op="scaled_dot_product_attention"
         )
-        check_attention_mask(attn_mask, batch + (L, S), "scaled_dot_product_attention")
+        _check_attention_mask(attn_mask, batch + (L, S), "scaled_dot_product_attention")
         if attn_mask.dtype is not dtypes.bool_:
             attn_mask = attn_mask.to(query.dtype)
     if dropout_p == 0.0 and (attn_mask is None or not attn_mask.requires_grad):
@@ -403,12 +429,12 @@ def scaled_dot_product_attention(
     return weights @ value
 
 
-def causal_mask_like(ref: Tensor, L: int, S: int) -> Tensor:
+def _causal_mask_like(ref: Tensor, L: int, S: int) -> Tensor:
     """Boolean (L, S) mask, True on and below the diagonal, on ``ref``'s device."""
     return Tensor._make(ref._xp.tri(L, S, 0, dtype=bool), ref.device)
 
 
-def check_attention_mask(mask, scores_shape, op: str) -> None:
+def _check_attention_mask(mask, scores_shape, op: str) -> None:
     """A mask must be a bool or float tensor that broadcasts to the scores' shape."""
     if not isinstance(mask, Tensor):
         raise DTypeError(f"{op}: attn_mask must be a Tensor, got {type(mask).__name__}")

@@ -9,11 +9,12 @@ from .module import Module
 
 
 class _Loss(Module):
-    """A loss with PyTorch's ``reduction`` option: "mean", "sum" or "none"."""
+    """A loss with PyTorch's ``reduction`` option: "mean", "sum" or "none" (or its deprecated
+    spellings ``size_average`` / ``reduce``, read by ``F._legacy_reduction``)."""
 
-    def __init__(self, reduction: str = "mean"):
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
-        self.reduction = reduction
+        self.reduction = F._legacy_reduction(size_average, reduce, reduction)
 
 
 class MSELoss(_Loss):
@@ -29,7 +30,7 @@ class CrossEntropyLoss(_Loss):
 
     def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                  reduction: str = "mean", label_smoothing: float = 0.0):  # fmt: skip
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.weight = weight
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
@@ -44,7 +45,7 @@ class NLLLoss(_Loss):
 
     def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                  reduction: str = "mean"):  # fmt: skip
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.weight = weight
         self.ignore_index = ignore_index
 
@@ -57,7 +58,7 @@ class KLDivLoss(_Loss):
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
                  log_target: bool = False):  # fmt: skip
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
     def forward(self, input, target):
@@ -70,7 +71,7 @@ class BCEWithLogitsLoss(_Loss):
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean",
                  pos_weight=None):  # fmt: skip
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.weight = weight
         self.pos_weight = pos_weight
 

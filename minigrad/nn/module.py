@@ -312,6 +312,10 @@ class Module:
         ``StateDictError`` lists every problem at once and the module is left unchanged.
         Returns ``(missing_keys, unexpected_keys)``.
         """
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise DTypeError(
+                f"load_state_dict: Expected state_dict to be dict-like, got {type(state_dict)}."
+            )
         own = self.state_dict(keep_vars=True)
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]

@@ -16,8 +16,8 @@ tensor: an input, an intermediate value such as ``scores``, an output), shape an
 with ``show_data=True`` min / mean / max. The transformer package names the tensors a learner
 did not make (the positional encoding, the softmax's detached row maximum, the blocked keys of a
 mask), so they explain themselves. An intermediate tensor's name is read from the graph, which
-``backward()`` frees: draw before it, or run it inside ``record_gradients()``, which keeps them. Inputs, parameters, constants, outputs and ops each
-have their own style, explained by a legend. Arrows into an op are drawn in operand order and
+``backward()`` frees: draw before it, or run it inside ``record_gradients()``, which keeps them.
+Inputs, parameters, constants, outputs and ops each have their own style, explained by a legend. Arrows into an op are drawn in operand order and
 numbered when the op has several (``a @ b``: 0 is ``a``); ``a + a`` gets two arrows. Scalar
 constants are written into their op's label instead of getting a vertex: ``x * 0.5`` draws as
 ``Mul(·, 0.5)``. With ``tensors=False`` each intermediate tensor is drawn inside the op that

@@ -276,7 +276,7 @@ def capture(*outputs, model=None, backward: bool = False, show_data: bool = Fals
     nodes = topological_order([t.grad_fn for t in outputs if t.grad_fn is not None])
     b = _Builder(outputs, model, nodes, backward, show_data)
     if backward:
-        _capture_backward(b, outputs, nodes)
+        _capture_backward(b, nodes)
     else:
         _capture_forward(b, outputs, nodes)
     b.place_leaves()
@@ -327,7 +327,7 @@ def _capture_forward(b: _Builder, outputs, nodes) -> None:
         g.edges.append(Edge(f"op{i}", f"t{i}", None, f"t{i}", tuple(shape), [rec.output]))
 
 
-def _capture_backward(b: _Builder, outputs, nodes) -> None:
+def _capture_backward(b: _Builder, nodes) -> None:
     """Backward functions in the order backward runs them: outputs first, leaves last."""
     g = b.g
     for node, t in b.outputs.items():

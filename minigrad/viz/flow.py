@@ -75,6 +75,7 @@ def _record(node, grad_output, grad_inputs) -> None:
 
 
 def _add(a, b):
+    """a + b, where None counts as no gradient (zero)."""
     if a is None:
         return b
     return a if b is None else a + b
@@ -92,8 +93,7 @@ def norm(arrays) -> float | None:
     """
     total = None
     for a in arrays:
-        if a is not None:
-            total = a if total is None else total + a
+        total = _add(total, a)
     if total is None:
         return None
     return math.sqrt(float((total.astype("float64") ** 2).sum()))

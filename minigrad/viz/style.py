@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+from .. import errors
+
 FONT = "Helvetica"
 
 # Graphviz node attributes per kind.
@@ -93,4 +95,4 @@ def format_norm(g: float) -> str:
 
 def format_shape(shape) -> str:
     """A shape as PyTorch prints a ``torch.Size``: ``[2, 3]``; a 0-d tensor as ``scalar``."""
-    return "[" + ", ".join(str(n) for n in shape) + "]" if shape else "scalar"
+    return errors.format_shape(shape) if shape else "scalar"

@@ -53,7 +53,8 @@ def default_collate(batch: list):
     if isinstance(elem, (np.ndarray, np.generic)) and _numeric_array(
         np.asarray(elem), "default_collate"
     ):
-        return creation.as_tensor(np.stack([np.asarray(b) for b in batch]))
+        # made tensors first, as PyTorch does, so that stack checks their shapes
+        return stack([creation.as_tensor(np.asarray(b)) for b in batch], 0)
     if isinstance(elem, float):
         return creation.tensor(batch, dtype="float64")
     if isinstance(elem, int):  # bools too: a bool tensor

@@ -17,8 +17,8 @@ import warnings
 
 from ...errors import ArgumentError
 from .collate import default_collate, default_convert
-from .dataset import IterableDataset
-from .sampler import BatchSampler, RandomSampler, SequentialSampler
+from .dataset import IterableDataset, fetch_samples
+from .sampler import BatchSampler, RandomSampler, SequentialSampler, batch_count, batches
 
 
 def get_worker_info():
@@ -36,7 +36,14 @@ class DataLoader:
                  worker_init_fn=None, multiprocessing_context=None, generator=None, *,
                  prefetch_factor: int | None = None, persistent_workers: bool = False,
                  pin_memory_device: str = "", in_order: bool = True):  # fmt: skip
-        _check_workers(num_workers, timeout, prefetch_factor, persistent_workers)
+        _check_workers(num_workers, timeout, prefetch_factor, persistent_workers,
+                       multiprocessing_context)  # fmt: skip
+        if pin_memory:
+            warnings.warn(
+                "DataLoader: 'pin_memory' argument is set as true, but minigrad does not pin "
+                "host memory: batches stay in ordinary (pageable) memory.",
+                stacklevel=2,
+            )
         iterable = isinstance(dataset, IterableDataset)
         if iterable:
             for name, value in (("shuffle", shuffle), ("sampler", sampler),
@@ -95,29 +102,16 @@ class DataLoader:
         if isinstance(self.dataset, IterableDataset):
             return self._iter_stream()
         if self._auto_collation:
-            return (self.collate_fn(self._fetch(indices)) for indices in self.batch_sampler)
+            return (
+                self.collate_fn(fetch_samples(self.dataset, indices))
+                for indices in self.batch_sampler
+            )
         return (self.collate_fn(self.dataset[index]) for index in self.sampler)
-
-    def _fetch(self, indices: list) -> list:
-        """The samples at ``indices``, in one call where the dataset offers ``__getitems__``."""
-        getitems = getattr(self.dataset, "__getitems__", None)
-        if callable(getitems):
-            return getitems(indices)
-        return [self.dataset[i] for i in indices]
 
     def _iter_stream(self):
         if not self._auto_collation:
-            for sample in self.dataset:
-                yield self.collate_fn(sample)
-            return
-        batch = []
-        for sample in self.dataset:
-            batch.append(sample)
-            if len(batch) == self.batch_size:
-                yield self.collate_fn(batch)
-                batch = []
-        if batch and not self.drop_last:
-            yield self.collate_fn(batch)
+            return (self.collate_fn(sample) for sample in self.dataset)
+        return map(self.collate_fn, batches(self.dataset, self.batch_size, self.drop_last))
 
     def __len__(self) -> int:
         """The number of batches (for an IterableDataset: from its ``len``, if it has one)."""
@@ -125,12 +119,12 @@ class DataLoader:
             n = len(self.dataset)
             if self.batch_size is None:
                 return n
-            full, rest = divmod(n, self.batch_size)
-            return full + (1 if rest and not self.drop_last else 0)
+            return batch_count(n, self.batch_size, self.drop_last)
         return len(self.batch_sampler if self._auto_collation else self.sampler)
 
 
-def _check_workers(num_workers, timeout, prefetch_factor, persistent_workers) -> None:
+def _check_workers(num_workers, timeout, prefetch_factor, persistent_workers,
+                   multiprocessing_context) -> None:  # fmt: skip
     """Refuse the worker options PyTorch refuses; for ``num_workers > 0``, say (once per
     loader) that minigrad loads in the main process instead."""
     if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
@@ -144,6 +138,11 @@ def _check_workers(num_workers, timeout, prefetch_factor, persistent_workers) ->
         raise ArgumentError(
             "DataLoader: prefetch_factor option could only be specified in multiprocessing. "
             "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None."
+        )
+    if num_workers == 0 and multiprocessing_context is not None:
+        raise ArgumentError(
+            f"DataLoader: multiprocessing_context can only be used with multi-process loading "
+            f"(num_workers > 0), but got num_workers={num_workers}"
         )
     if num_workers == 0 and persistent_workers:
         raise ArgumentError("DataLoader: persistent_workers option needs num_workers > 0")

@@ -70,13 +70,18 @@ class Subset(Dataset):
 
     def __getitems__(self, indices: list) -> list:
         """A batch of samples at once, through the dataset's own ``__getitems__`` if it has one."""
-        picked = [self.indices[i] for i in indices]
-        if callable(getattr(self.dataset, "__getitems__", None)):
-            return self.dataset.__getitems__(picked)
-        return [self.dataset[i] for i in picked]
+        return fetch_samples(self.dataset, [self.indices[i] for i in indices])
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+def fetch_samples(dataset, indices: list) -> list:
+    """The samples of ``dataset`` at ``indices``, in one call where it offers ``__getitems__``."""
+    getitems = getattr(dataset, "__getitems__", None)
+    if callable(getitems):
+        return getitems(indices)
+    return [dataset[i] for i in indices]
 
 
 class ConcatDataset(Dataset):

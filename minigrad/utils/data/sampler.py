@@ -118,15 +118,27 @@ class BatchSampler(Sampler):
         self.drop_last = drop_last
 
     def __iter__(self):
-        batch = []
-        for index in self.sampler:
-            batch.append(index)
-            if len(batch) == self.batch_size:
-                yield batch
-                batch = []
-        if batch and not self.drop_last:
-            yield batch
+        return batches(self.sampler, self.batch_size, self.drop_last)
 
     def __len__(self) -> int:
-        full, rest = divmod(len(self.sampler), self.batch_size)
-        return full + (1 if rest and not self.drop_last else 0)
+        return batch_count(len(self.sampler), self.batch_size, self.drop_last)
+
+
+def batches(items, batch_size: int, drop_last: bool):
+    """The items of an iterable in lists of ``batch_size``; the last, shorter list is kept unless
+    ``drop_last``."""
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == batch_size:
+            yield batch
+            batch = []
+    if batch and not drop_last:
+        yield batch
+
+
+def batch_count(n: int, batch_size: int, drop_last: bool) -> int:
+    """How many lists ``batches`` makes of ``n`` items: ceil(n / batch_size), or floor with
+    ``drop_last``."""
+    full, rest = divmod(n, batch_size)
+    return full + (1 if rest and not drop_last else 0)

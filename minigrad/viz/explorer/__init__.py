@@ -89,9 +89,9 @@ def explore(
     """
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
         raise ArgumentError(f"explore: depth must be a non-negative int, got {depth!r}")
-    if not isinstance(sample, int) or sample < 0:
+    if not isinstance(sample, int) or isinstance(sample, bool) or sample < 0:
         raise ArgumentError(f"explore: sample must be a non-negative int, got {sample!r}")
-    if not isinstance(max_elements, int) or max_elements < 1:
+    if not isinstance(max_elements, int) or isinstance(max_elements, bool) or max_elements < 1:
         raise ArgumentError(f"explore: max_elements must be a positive int, got {max_elements!r}")
     g = merge_tensors(capture(*outputs, model=model))
     ids = layout.cluster_ids(g)
@@ -105,8 +105,8 @@ def explore(
     name = title or (type(model).__name__ if model is not None else "minigrad graph")
     content = {
         "title": name,
+        # views come first by depth, so this is also the index of the view shown first
         "depth": min(depth, layout.deepest_depth(g)),
-        "start": min(depth, layout.deepest_depth(g)),  # the depth views come first
         "nodes": nodes,
         "tensors": tensors,
         "modules": modules,

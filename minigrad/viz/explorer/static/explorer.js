@@ -92,7 +92,7 @@ const sequential = (x) => css(sequentialRGB(x));
 // ------------------------------------------------------------------------------------- graph
 
 const graphSvg = document.getElementById("graph");
-const state = { view: DATA.start, selected: null, zoom: null };
+const state = { view: DATA.depth, selected: null, zoom: null };
 
 function nodeInfo(id) {
   return DATA.nodes[id] || DATA.modules[id];
