@@ -81,6 +81,7 @@ from .errors import (
     DTypeError,
     IndexOutOfRange,
     MinigradError,
+    NotOverridden,
     ShapeError,
     StateDictError,
 )

@@ -49,6 +49,11 @@ class AutogradError(MinigradError, RuntimeError):
     """Misuse of the autograd engine: freed graphs, in-place changes, non-scalar backward."""
 
 
+class NotOverridden(MinigradError, NotImplementedError):
+    """A base class's method that a subclass must define (``Optimizer.step``), called on a
+    subclass that did not (PyTorch raises ``NotImplementedError`` there)."""
+
+
 class CheckpointError(MinigradError, ValueError):
     """A file that is not a minigrad checkpoint, or one that is truncated or corrupt."""
 

@@ -15,7 +15,7 @@ import itertools
 from collections import defaultdict
 
 from ..autograd.grad_mode import enable_grad
-from ..errors import ArgumentError, DTypeError
+from ..errors import ArgumentError, DTypeError, NotOverridden
 from ..nn.module import zero_grad_of
 from ..tensor import Tensor
 
@@ -89,7 +89,7 @@ class Optimizer:
 
     def _update(self, param: Tensor, state: dict, group: dict) -> None:
         """Update ``param._data`` in place from ``param.grad``, ``state`` and the options."""
-        raise NotImplementedError(
+        raise NotOverridden(
             f"{type(self).__name__}.step: an Optimizer subclass overrides step() or defines "
             f"_update(param, state, group); the base class has no update rule"
         )

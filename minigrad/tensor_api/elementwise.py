@@ -149,7 +149,7 @@ class ElementwiseMixin:
         if not isinstance(other, OPERAND_TYPES):
             if operator:
                 return NotImplemented
-            raise TypeError(
+            raise DTypeError(
                 f"{op.ufunc}(): argument 'other' must be Tensor or Number, not {type(other).__name__}"
             )
         a, b = promote(self, other)
