@@ -196,3 +196,17 @@ def test_an_expand_that_only_adds_size_1_axes_is_writable():
     v = b.expand(1, 2, 1)  # nothing repeated: PyTorch lets it be written
     v.fill_(3.0)
     np.testing.assert_array_equal(b.detach().numpy(), [[3.0], [3.0]])
+
+
+# ---- a masked write's backward indexes the gradient as forward indexed the tensor ---------------
+@pytest.mark.parametrize("rows", [0, 2])
+def test_masked_write_backpropagates_also_when_the_mask_selects_nothing(rows):
+    """``y[m] = y[m] * 2``: the value's gradient is ``g[m]``, taken with the same backend index
+    as the write (an empty (0, 3) mask once came back as a (1, 1, 3) gradient)."""
+    x = leaf(np.arange(rows * 3.0).reshape(rows, 3))
+    y = x * 1.0
+    m = y > 2
+    y[m] = y[m] * 2
+    y.sum().backward()
+    expected = np.where(np.arange(rows * 3.0).reshape(rows, 3) > 2, 2.0, 1.0)
+    np.testing.assert_array_equal(grad_of(x), expected)

@@ -285,7 +285,7 @@ class IndexPut(Op):
         gx = IndexPut.apply(g, g.new_zeros(()), index=ctx.index) if need_x else None
         gv = None
         if need_v:
-            gv = g[ctx.index]
+            gv = Index.apply(g, index=ctx.index)  # the backend index, as forward wrote it
             v_ndim = len(ctx.v_shape)
             if v_ndim > gv.ndim:  # v may have extra leading size-1 axes, as in PyTorch
                 gv = gv.reshape((1,) * (v_ndim - gv.ndim) + gv.shape)
