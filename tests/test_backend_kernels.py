@@ -55,11 +55,10 @@ def test_gelu(shape, dtype):
     _close(BLOCKED.gelu_backward(g, x, cdf), GENERIC.gelu_backward(g, x, cdf0), dtype)
 
 
-@pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("k", [1, 2])
+@pytest.mark.parametrize(
+    "shape, k", [(shape, k) for shape in SHAPES for k in (1, 2) if k <= len(shape)]
+)
 def test_normalize(shape, k, dtype):
-    if k > len(shape):
-        pytest.skip("fewer axes than normalized dims")
     dims = tuple(range(len(shape) - k, len(shape)))
     x, g = _data(shape, dtype) + 1.5, _data(shape, dtype, 1)
     (y, rstd), (y0, rstd0) = BLOCKED.normalize(x, dims, 1e-5), GENERIC.normalize(x, dims, 1e-5)
