@@ -34,13 +34,22 @@ def peak(xp, x, dims):
 
 
 class _Extreme(Op):
-    """Shared backward of amax / amin: the gradient is split equally among tied extremes.
+    """amax / amin over dims; the gradient is split equally among tied extremes.
 
     ``nan_hits`` is PyTorch's ``max()`` / ``min()`` of all elements: a NaN result takes its
     gradient from the NaN inputs, and the others get 0 by a select. Otherwise (``amax``) the
     gradient is multiplied by the 0/1 mask, as PyTorch does there: NaN == NaN is false, and an
     inf or NaN gradient makes NaN at the other places.
     """
+
+    reducer: str  # the backend's reduction, "max" or "min"
+
+    @classmethod
+    def forward(cls, ctx, x, dims, keepdim, nan_hits=False):
+        ctx.dims, ctx.nan_hits = dims, nan_hits
+        y = getattr(ctx.xp, cls.reducer)(x, axis=dims, keepdims=keepdim)
+        ctx.save_for_backward(x, y)
+        return y
 
     @staticmethod
     def backward(ctx, g):
@@ -59,23 +68,13 @@ class _Extreme(Op):
 class Amax(_Extreme):
     """y = max of x over dims.   dx = dy at the maxima (split equally between ties), else 0"""
 
-    @staticmethod
-    def forward(ctx, x, dims, keepdim, nan_hits=False):
-        ctx.dims, ctx.nan_hits = dims, nan_hits
-        y = ctx.xp.max(x, axis=dims, keepdims=keepdim)
-        ctx.save_for_backward(x, y)
-        return y
+    reducer = "max"
 
 
 class Amin(_Extreme):
     """y = min of x over dims.   dx = dy at the minima (split equally between ties), else 0"""
 
-    @staticmethod
-    def forward(ctx, x, dims, keepdim, nan_hits=False):
-        ctx.dims, ctx.nan_hits = dims, nan_hits
-        y = ctx.xp.min(x, axis=dims, keepdims=keepdim)
-        ctx.save_for_backward(x, y)
-        return y
+    reducer = "min"
 
 
 class Norm(Op):
