@@ -4,12 +4,11 @@ measured in a process of its own (``python -m bench.matmul numpy|torch`` prints 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 
 import numpy as np
 
-from .timing import median_ms, timed
+from .timing import in_fresh_process, median_ms, timed
 
 
 def gflops(framework: str, n: int = 2048, steps: int = 5) -> float:
@@ -28,16 +27,7 @@ def gflops(framework: str, n: int = 2048, steps: int = 5) -> float:
 
 def peak_gflops(frameworks=("numpy", "torch")) -> dict:
     """``{framework_gflops: ...}``, each framework in a fresh process."""
-    result = {}
-    for framework in frameworks:
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.matmul", framework],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        result[f"{framework}_gflops"] = json.loads(out.stdout)
-    return result
+    return {f"{fw}_gflops": in_fresh_process("bench.matmul", fw) for fw in frameworks}
 
 
 if __name__ == "__main__":

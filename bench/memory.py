@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import gc
 import json
-import subprocess
 import sys
 import tempfile
 import tracemalloc
 from pathlib import Path
+
+from .timing import in_fresh_process
 
 
 def _status_kib(field: str) -> int:
@@ -38,13 +39,7 @@ def _reset_peak() -> None:
 
 def step_memory_mib(framework: str, config: str, steps: int = 3) -> dict:
     """``peak_mib`` and ``step_mib`` (see the module docstring) of ``framework``'s training."""
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.memory", framework, config, str(steps)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout)
+    return in_fresh_process("bench.memory", framework, config, steps)
 
 
 def growth_kib(config: str = "tiny", early: int = 10, late: int = 500) -> dict:

@@ -18,12 +18,13 @@ import importlib
 import json
 import pstats
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from .timing import in_fresh_process
 
 CHAIN = 100  # repetitions of (mul, add, tanh)
 OPS_PER_CHAIN = 3 * CHAIN + 1  # + the final sum
@@ -121,15 +122,7 @@ def breakdown(top: int = 12) -> dict:
 
 def run(frameworks=("minigrad", "torch")) -> dict:
     """Microseconds per op of each framework, each measured in a fresh process."""
-    result = {}
-    for framework in frameworks:
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.overhead", framework],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        result[f"{framework}_us_per_op"] = json.loads(out.stdout)
+    result = {f"{fw}_us_per_op": in_fresh_process("bench.overhead", fw) for fw in frameworks}
     if "torch_us_per_op" in result:
         result["ratio"] = result["minigrad_us_per_op"] / result["torch_us_per_op"]
     return result

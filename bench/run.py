@@ -16,13 +16,12 @@ import json
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from . import breakdown, matmul, memory, overhead
 from .gpt_step import CONFIGS, build
+from .timing import in_fresh_process
 
 # timed steps per process: fewer on the larger models keep `make bench` near 10 minutes
 STEPS = {"tiny": 20, "small": 15, "medium": 6, "large": 3}
@@ -30,14 +29,12 @@ HERE = Path(__file__).parent
 
 
 def _framework_steps(framework, setup, steps, warmup, threads) -> dict:
-    command = [sys.executable, "-m", "bench.gpt_step", framework, str(setup),
-               "--steps", str(steps), "--warmup", str(warmup)]  # fmt: skip
+    args = [framework, setup, "--steps", steps, "--warmup", warmup]
     env = dict(os.environ)
     if threads:  # OpenBLAS reads its thread count when NumPy loads
-        command += ["--threads", str(threads)]
+        args += ["--threads", threads]
         env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = str(threads)
-    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
-    return json.loads(out.stdout)
+    return in_fresh_process("bench.gpt_step", *args, env=env)
 
 
 def training_steps(name: str, frameworks, repeats: int, steps: int, warmup: int,

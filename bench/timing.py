@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import statistics
+import subprocess
+import sys
 import time
 
 
@@ -15,6 +18,14 @@ def timed(fn) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
+
+
+def in_fresh_process(module: str, *args, env=None):
+    """Run ``python -m module args...`` in a new process and return the JSON it prints: each
+    library measured alone, with no other library's threads or allocator settings around."""
+    command = [sys.executable, "-m", module, *map(str, args)]
+    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+    return json.loads(out.stdout)
 
 
 def interleaved(fns: dict, steps: int, warmup: int) -> dict[str, list[float]]:
