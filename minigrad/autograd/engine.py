@@ -197,20 +197,20 @@ def _run(roots, retain_graph, create_graph, targets, accumulate):
                     )
             else:
                 grads_in = (None,) * len(node.inputs)
-            for i, child in enumerate(node.next_functions):
-                gi = grads_in[i]
+            for child, t, gi in zip(node.next_functions, node.inputs, grads_in):
                 if child is None:
-                    t = node.inputs[i]
-                    if gi is not None and t.requires_grad and t.grad_fn is None:
+                    if gi is not None and t._requires_grad and t.grad_fn is None:
                         deliver_to_leaf(t, gi)
                     continue
                 if gi is not None:
                     if child.n_outputs == 1:
-                        grads[child] = grads[child] + gi if child in grads else gi
+                        so_far = grads.get(child)
+                        grads[child] = gi if so_far is None else so_far + gi
                     else:
-                        _send_to_output(grads, child, node.inputs[i], gi)
-                dependents[child] -= 1
-                if dependents[child] == 0:
+                        _send_to_output(grads, child, t, gi)
+                remaining = dependents[child] - 1
+                dependents[child] = remaining
+                if remaining == 0:
                     ready.append(child)
             if not retain_graph:
                 node.release()
@@ -267,15 +267,15 @@ def _check_grads(node, grads_in) -> None:
             f"{len(node.inputs)}, got {len(grads_in)})"
         )
     for i, (t, g) in enumerate(zip(node.inputs, grads_in)):
-        if g is None:
-            continue
-        if g.shape != t.shape:
+        if g is not None and g._data.shape != t._data.shape:
             raise AutogradError(
                 f"Function {node.name} returned an invalid gradient at index {i} - got "
                 f"{format_shape(g.shape)} but expected shape compatible with {format_shape(t.shape)}"
             )
-        if STATE.anomaly and not bool(node.xp.isfinite(g._data).all()):
-            raise anomaly_error(node, i)
+    if STATE.anomaly:
+        for i, g in enumerate(grads_in):
+            if g is not None and not bool(node.xp.isfinite(g._data).all()):
+                raise anomaly_error(node, i)
 
 
 def retain_grad_hook(tensor):

@@ -49,6 +49,9 @@ from .grad_mode import STATE
 
 _OUTPUT = object()  # marks the op's output among its saved values
 _requires_grad = attrgetter("_requires_grad")
+_data = attrgetter("_data")
+_grad_fn = attrgetter("grad_fn")
+_version_value = attrgetter("_version.value")
 
 
 class VersionCounter:
@@ -106,21 +109,21 @@ class Node:
         "out_meta",
         "out_version",
         "scope",
-        "trace",
-        "pre_hooks",
         "released",
         "__dict__",  # the op's settings, as named attributes (ctx.dims = dims)
         "__weakref__",
     )
 
     n_outputs = 1  # a custom Function's node may have several (autograd.function.FunctionCtx)
+    # rarely set, so class-level defaults rather than slots every node fills
+    pre_hooks = None  # hooks on the gradient of this node's output (Tensor.register_hook)
+    trace = None  # where the op was called, kept under anomaly mode
 
     def __init__(self, fn, inputs, backend):
         self.fn = fn
         self.inputs = inputs
         self.backend = backend
         self.to_save = ()
-        self.pre_hooks = None
         self.released = False
 
     @property
@@ -137,38 +140,43 @@ class Node:
         """Keep arrays for backward, read back as Tensors from ``ctx.saved_tensors``."""
         self.to_save = arrays
 
-    def _resolve_saved(self, out) -> None:
+    def _resolve_saved(self, out, version: VersionCounter) -> None:
         """Replace each saved array that is an input's or the output's by a reference to it, so
-        that backward gets that tensor back (version-checked) rather than a detached copy."""
+        that backward gets that tensor back rather than a detached copy, and note the versions
+        they have now, for backward to check that they were not modified in place since."""
+        inputs = self.inputs
         resolved = []
         for a in self.to_save:
             if a is out:
                 resolved.append(_OUTPUT)
+                self.out_version = (version, version.value)
             elif a is None:  # a value this backward will not need
                 resolved.append(None)
             else:
-                for i, t in enumerate(self.inputs):
+                for i, t in enumerate(inputs):
                     if a is t._data:
                         resolved.append(i)
                         break
                 else:
                     resolved.append(a)
         self.to_save = resolved
+        self.versions = tuple(map(_version_value, inputs))
 
     @property
     def saved_tensors(self) -> tuple:
         """What forward saved, as Tensors; inputs and the output are checked for in-place changes."""
         self._check_alive()
-        return tuple(
-            None
-            if s is None
-            else self._input(s)
-            if type(s) is int
-            else self._output()
-            if s is _OUTPUT
-            else self.constant(s)
-            for s in self.to_save
-        )
+        saved = []
+        for s in self.to_save:
+            if s is None:
+                saved.append(None)
+            elif type(s) is int:
+                saved.append(self._input(s))
+            elif s is _OUTPUT:
+                saved.append(self._output())
+            else:
+                saved.append(self.inputs[0]._wrap(s))
+        return tuple(saved)
 
     def _input(self, i: int):
         """Input ``i``, after checking that it was not modified in place since the forward."""
@@ -224,7 +232,7 @@ class Node:
         self.to_save = ()
         self.out_data = None
         self.inputs = tuple(
-            t if edge is None else None for t, edge in zip(self.inputs, self.next_functions)
+            [t if edge is None else None for t, edge in zip(self.inputs, self.next_functions)]
         )
         self.released = True
 
@@ -248,34 +256,28 @@ class Op:
         """Run forward on the inputs' arrays and, when gradients are wanted, record the node."""
         first = inputs[0]
         device = first._device
-        record = False
         for t in inputs:
             if t._device is not device:
                 raise device_mismatch(cls.__name__, device, t._device)
-            if t._requires_grad:
-                record = True
-        record = record and cls.differentiable and STATE.grad_enabled
+        needs_input_grad = tuple(map(_requires_grad, inputs))
+        record = True in needs_input_grad and cls.differentiable and STATE.grad_enabled
         ctx = Node(cls, inputs, device.backend)
         # set before forward, so that forward saves only what the needed gradients use
-        if record:
-            ctx.needs_input_grad = tuple(map(_requires_grad, inputs))
-        else:
-            ctx.needs_input_grad = (False,) * len(inputs)
-        out = cls.forward(ctx, *[t._data for t in inputs], **settings)
+        ctx.needs_input_grad = needs_input_grad if record else (False,) * len(inputs)
+        out = cls.forward(ctx, *map(_data, inputs), **settings)
         result = first._make(out, device, ctx if record else None, record)
         if cls.is_view and (out.size == 0 or device.backend.xp.may_share_memory(out, first._data)):
             result._version = first._version  # a copy (reshape of a transpose) has its own
             result._view = ViewOf(first, ctx, settings, result._version.value, STATE.grad_enabled)
         if record:
-            ctx.next_functions = [t.grad_fn for t in inputs]
-            ctx.versions = tuple([t._version.value for t in inputs])
+            ctx.next_functions = tuple(map(_grad_fn, inputs))
             if ctx.to_save:
-                ctx._resolve_saved(out)
+                ctx._resolve_saved(out, result._version)
             ctx.out_data = out
             ctx.out_meta = (out.shape, out.dtype)  # kept after release(), for graph drawing
-            ctx.out_version = (result._version, result._version.value)
             ctx.scope = STATE.scope
-            ctx.trace = traceback.extract_stack()[:-1] if STATE.anomaly else None
+            if STATE.anomaly:
+                ctx.trace = traceback.extract_stack()[:-1]
         return result
 
 

@@ -18,7 +18,10 @@ OPERAND_TYPES = (TensorBase, int, builtins.float, builtins.bool, np.generic, np.
 
 def promote(a, b, ref=None):
     """Both operands as tensors of the dtype PyTorch's promotion gives."""
-    # the common case first: a floating tensor and a Python number keep the tensor's dtype
+    # the common cases first: two tensors of one dtype; a floating tensor and a Python number
+    # (the tensor's dtype)
+    if isinstance(b, TensorBase) and isinstance(a, TensorBase) and a._data.dtype == b._data.dtype:
+        return a, b
     if type(b) in (builtins.float, int) and isinstance(a, TensorBase) and a._data.dtype.kind == "f":
         return a, a._like(b)
     if type(a) in (builtins.float, int) and isinstance(b, TensorBase) and b._data.dtype.kind == "f":
