@@ -20,8 +20,8 @@ class Generic(nb.NumpyBackend):
 
     gelu = Backend.gelu
     gelu_backward = Backend.gelu_backward
-    normalize = Backend.normalize
-    normalize_backward = Backend.normalize_backward
+    layer_norm = Backend.layer_norm
+    layer_norm_backward = Backend.layer_norm_backward
     softmax = Backend.softmax
     softmax_backward = Backend.softmax_backward
     adam_update = Backend.adam_update
@@ -58,14 +58,16 @@ def test_gelu(shape, dtype):
 @pytest.mark.parametrize(
     "shape, k", [(shape, k) for shape in SHAPES for k in (1, 2) if k <= len(shape)]
 )
-def test_normalize(shape, k, dtype):
+def test_layer_norm(shape, k, dtype):
     dims = tuple(range(len(shape) - k, len(shape)))
     x, g = _data(shape, dtype) + 1.5, _data(shape, dtype, 1)
-    (y, rstd), (y0, rstd0) = BLOCKED.normalize(x, dims, 1e-5), GENERIC.normalize(x, dims, 1e-5)
-    _close(y, y0, dtype)
-    _close(rstd, rstd0, dtype)
-    _close(BLOCKED.normalize_backward(g, y, rstd, dims),
-           GENERIC.normalize_backward(g, y0, rstd0, dims), dtype)  # fmt: skip
+    w, b = _data(shape[-k:], dtype, 2), _data(shape[-k:], dtype, 3)
+    ours, generic = BLOCKED.layer_norm(x, w, b, dims, 1e-5), GENERIC.layer_norm(x, w, b, dims, 1e-5)
+    _, mean, rstd = generic
+    backward = (BLOCKED.layer_norm_backward(g, x, w, mean, rstd, dims),
+                GENERIC.layer_norm_backward(g, x, w, mean, rstd, dims))  # fmt: skip
+    for a, a0 in zip(ours + backward[0], generic + backward[1]):  # y, mean, rstd, dx, dw, db
+        _close(a, a0, dtype)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -93,14 +95,14 @@ def test_adam_update(size, amsgrad, dtype):
 
 def test_fallbacks_for_other_axes_layouts_and_dtypes():
     x = _data((6, 40, 50), np.float32)
-    # not the last axis, non-trailing dims, a transposed (non-contiguous) input, float16
+    # not the last axis, a transposed (non-contiguous) input, float16
     _close(BLOCKED.softmax(x, 1), GENERIC.softmax(x, 1), np.float32)
-    _close(BLOCKED.normalize(x, (0, 2), 1e-5)[0], GENERIC.normalize(x, (0, 2), 1e-5)[0],
-           np.float32)  # fmt: skip
     xt = x.transpose(2, 0, 1)
     _close(BLOCKED.softmax(xt, 2), GENERIC.softmax(xt, 2), np.float32)
     half = x.astype(np.float16)
     assert BLOCKED.gelu(half)[0].dtype == np.float16
+    ones, zeros = np.ones(50, np.float16), np.zeros(50, np.float16)
+    assert BLOCKED.layer_norm(half, ones, zeros, (2,), 1e-5)[0].dtype == np.float16
 
 
 def test_rows_cover_every_block_once():

@@ -16,7 +16,7 @@ import minigrad
 import minigrad.viz as viz
 from minigrad import ArgumentError, nn
 from minigrad.ops.elementwise import Mul
-from minigrad.ops.fused import Normalize
+from minigrad.ops.fused import LayerNorm
 from minigrad.viz.explorer import data
 from transformer import MultiHeadAttention
 from transformer.masks import padding_mask
@@ -72,9 +72,9 @@ def test_formulas_come_from_the_docstrings():
     mul = data.formulas(Mul)
     assert mul["forward"] == "z = a * b."
     assert mul["backward"] == "da = dz * b, db = dz * a"
-    norm = data.formulas(Normalize)
-    assert norm["forward"].startswith("The core of layer norm")
-    assert norm["backward"].startswith("dx = rstd * (dy")
+    norm = data.formulas(LayerNorm)
+    assert norm["forward"].startswith("Layer norm with its affine map as one node")
+    assert norm["backward"].startswith("dxhat = dy * w")
 
 
 # --------------------------------------------------------------------------- the page

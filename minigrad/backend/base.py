@@ -15,7 +15,7 @@ class Backend(ABC):
 
     ``xp`` is an array namespace with NumPy's API (``numpy`` itself, ``cupy``, or the strict test
     namespace). The abstract methods are the operations whose spelling differs between
-    libraries. The fused kernels after them (GELU, normalization, softmax, forward and backward)
+    libraries. The fused kernels after them (GELU, layer norm, softmax, forward and backward)
     are written once here in ``xp`` calls; a backend may replace them with faster ones (the NumPy
     backend runs them in cache-sized blocks on a few threads). Each takes and returns arrays of
     one floating dtype.
@@ -79,21 +79,31 @@ class Backend(ABC):
         pdf = xp.exp(x * x * -0.5) * INV_SQRT_2PI
         return g * (cdf + x * pdf)
 
-    def normalize(self, x, dims: tuple, eps: float):
-        """(y, rstd) over the axes ``dims``: y = (x - mean) * rstd, rstd = 1 / sqrt(var + eps)
-        (rstd keeps those axes, with length 1)."""
+    def layer_norm(self, x, weight, bias, dims: tuple, eps: float):
+        """(y, mean, rstd) over the trailing axes ``dims``, which ``weight`` and ``bias`` span:
+        y = (x - mean) * rstd * weight + bias, rstd = 1 / sqrt(var + eps) (mean and rstd keep
+        the axes ``dims``, with length 1)."""
         xp = self.xp
-        centred = x - xp.mean(x, axis=dims, keepdims=True)
-        rstd = 1.0 / xp.sqrt(xp.mean(centred * centred, axis=dims, keepdims=True) + eps)
-        centred *= rstd
-        return centred, rstd
+        mean = xp.mean(x, axis=dims, keepdims=True)
+        y = x - mean
+        rstd = 1.0 / xp.sqrt(xp.mean(y * y, axis=dims, keepdims=True) + eps)
+        y *= rstd
+        y *= weight
+        y += bias
+        return y, mean, rstd
 
-    def normalize_backward(self, g, y, rstd, dims: tuple):
-        """dx = rstd * (g - mean(g) - y * mean(g * y)), means over the axes ``dims``."""
+    def layer_norm_backward(self, g, x, weight, mean, rstd, dims: tuple):
+        """(dx, dweight, dbias): with xhat = (x - mean) * rstd and dxhat = g * weight,
+        dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) (means over ``dims``),
+        dweight = sum(g * xhat) and dbias = sum(g) over the other axes."""
         xp = self.xp
-        mean_g = xp.mean(g, axis=dims, keepdims=True)
-        mean_gy = xp.mean(g * y, axis=dims, keepdims=True)
-        return rstd * (g - mean_g - y * mean_gy)
+        rows = tuple(range(x.ndim - len(dims)))
+        xhat = (x - mean) * rstd
+        dxhat = g * weight
+        dx = dxhat - xp.mean(dxhat, axis=dims, keepdims=True)
+        dx -= xhat * xp.mean(dxhat * xhat, axis=dims, keepdims=True)
+        dx *= rstd
+        return dx, xp.sum(g * xhat, axis=rows), xp.sum(g, axis=rows)
 
     def softmax(self, x, dim: int):
         """y = exp(x - max) / sum(exp(x - max)) along the axis ``dim``."""

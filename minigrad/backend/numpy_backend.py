@@ -1,6 +1,6 @@
 """The default backend: NumPy on the CPU.
 
-Besides NumPy's own functions, it runs the fused kernels of ``Backend`` (GELU, normalization,
+Besides NumPy's own functions, it runs the fused kernels of ``Backend`` (GELU, layer norm,
 softmax, forward and backward) its own way: NumPy makes one pass over memory per operation, so
 a formula of six operations over an array larger than the cache reads and writes it six times.
 Here each kernel runs its formula over blocks of about 64K elements, whose temporaries stay in
@@ -235,44 +235,63 @@ class NumpyBackend(Backend):
         self.blocks.run(block, *(a.reshape(-1) for a in (g, x, cdf, dx)))
         return dx
 
-    def normalize(self, x, dims, eps):
-        if not (_blockable(x) and _trailing(dims, x.ndim)):
-            return super().normalize(x, dims, eps)
+    def layer_norm(self, x, weight, bias, dims, eps):
+        if not (_blockable(x, weight, bias) and _trailing(dims, x.ndim)):
+            return super().layer_norm(x, weight, bias, dims, eps)
         rows = _rows(x, len(dims))
-        y, rstd = np.empty_like(rows), np.empty((rows.shape[0], 1), rows.dtype)
+        w, b = weight.reshape(-1), bias.reshape(-1)
+        y = np.empty_like(rows)
+        mean, rstd = (
+            np.empty((rows.shape[0], 1), rows.dtype),
+            np.empty((rows.shape[0], 1), rows.dtype),
+        )
         n = rows.shape[1]
 
-        def block(xb, yb, rb):
-            np.subtract(xb, np.add.reduce(xb, axis=1, keepdims=True) / n, out=yb)
-            square = yb * yb
-            np.add.reduce(square, axis=1, keepdims=True, out=rb)
+        def block(xb, yb, mb, rb):
+            np.add.reduce(xb, axis=1, keepdims=True, out=mb)
+            mb /= n
+            np.subtract(xb, mb, out=yb)
+            np.add.reduce(yb * yb, axis=1, keepdims=True, out=rb)
             rb /= n
             rb += eps
             np.sqrt(rb, out=rb)
             np.divide(1.0, rb, out=rb)
             yb *= rb
+            yb *= w
+            yb += b
 
-        self.blocks.run(block, rows, y, rstd)
-        return y.reshape(x.shape), rstd.reshape(x.shape[: x.ndim - len(dims)] + (1,) * len(dims))
+        self.blocks.run(block, rows, y, mean, rstd)
+        stats_shape = x.shape[: x.ndim - len(dims)] + (1,) * len(dims)
+        return y.reshape(x.shape), mean.reshape(stats_shape), rstd.reshape(stats_shape)
 
-    def normalize_backward(self, g, y, rstd, dims):
-        if not (_blockable(g, y, rstd) and _trailing(dims, y.ndim)):
-            return super().normalize_backward(g, y, rstd, dims)
-        g2, y2 = _rows(g, len(dims)), _rows(y, len(dims))
-        r2 = np.ascontiguousarray(rstd).reshape(-1, 1)
-        dx = np.empty_like(y2)
-        n = y2.shape[1]
+    def layer_norm_backward(self, g, x, weight, mean, rstd, dims):
+        if not (_blockable(g, x, weight, mean, rstd) and _trailing(dims, x.ndim)):
+            return super().layer_norm_backward(g, x, weight, mean, rstd, dims)
+        k = len(dims)
+        g2, x2 = _rows(g, k), _rows(x, k)
+        m2, r2 = (
+            np.ascontiguousarray(mean).reshape(-1, 1),
+            np.ascontiguousarray(rstd).reshape(-1, 1),
+        )
+        w = weight.reshape(-1)
+        dx, xhat = np.empty_like(x2), np.empty_like(x2)
+        n = x2.shape[1]
 
-        def block(gb, yb, rb, ob):
-            np.multiply(gb, yb, out=ob)
-            mean_gy = np.add.reduce(ob, axis=1, keepdims=True) / n
-            np.multiply(yb, mean_gy, out=ob)
-            centred = gb - np.add.reduce(gb, axis=1, keepdims=True) / n
-            np.subtract(centred, ob, out=ob)
+        def block(gb, xb, mb, rb, ob, hb):
+            np.subtract(xb, mb, out=hb)
+            hb *= rb
+            np.multiply(gb, w, out=ob)  # dxhat
+            mean_d = np.add.reduce(ob, axis=1, keepdims=True) / n
+            mean_dh = np.add.reduce(ob * hb, axis=1, keepdims=True) / n
+            ob -= mean_d
+            ob -= hb * mean_dh
             ob *= rb
 
-        self.blocks.run(block, g2, y2, r2, dx)
-        return dx.reshape(y.shape)
+        self.blocks.run(block, g2, x2, m2, r2, dx, xhat)
+        xhat *= g2
+        dweight = np.add.reduce(xhat, axis=0).reshape(weight.shape)
+        dbias = np.add.reduce(g2, axis=0).reshape(weight.shape)
+        return dx.reshape(x.shape), dweight, dbias
 
     def softmax(self, x, dim):
         if not (_blockable(x) and dim in (-1, x.ndim - 1)):

@@ -81,12 +81,27 @@ def layer_norm(
             f"[*, {', '.join(map(str, normalized_shape))}], but got input of size {format_shape(input.shape)}"
         )
     dims = tuple(range(input.ndim - k, input.ndim))
-    out = fused.Normalize.apply(input, dims=dims, eps=eps)
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    # a missing weight or bias is the identity's: ones, zeros (constants, so no gradient)
+    weight = _layer_norm_param(weight, "weight", 1.0, input, normalized_shape)
+    bias = _layer_norm_param(bias, "bias", 0.0, input, normalized_shape)
+    return fused.LayerNorm.apply(input, weight, bias, dims=dims, eps=eps)
+
+
+def _layer_norm_param(param, name: str, identity: float, input: Tensor, normalized_shape):
+    """layer_norm's weight or bias, checked against the input; ``identity`` fills a missing one."""
+    if param is None:
+        return input._full(normalized_shape, identity, input.dtype)
+    if param.shape != normalized_shape:
+        raise ShapeError(
+            f"layer_norm: Expected {name} to be of same shape as normalized_shape, but got {name} "
+            f"of shape {format_shape(param.shape)} and normalized_shape = {list(normalized_shape)}"
+        )
+    if param.dtype != input.dtype:
+        raise DTypeError(
+            f"layer_norm: mixed dtype: expected {name} to have dtype {input.dtype} like the "
+            f"input, but got {param.dtype}"
+        )
+    return param
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx=None) -> Tensor:

@@ -54,36 +54,47 @@ class LogSoftmax(Op):
         return (g - y.exp() * g.sum(dim=ctx.dim, keepdim=True),)
 
 
-class Normalize(Op):
-    """The core of layer norm: y = (x - mean) * rstd, rstd = 1 / sqrt(var + eps), over dims.
+class LayerNorm(Op):
+    """Layer norm with its affine map as one node: y = xhat * w + b, xhat = (x - mean) * rstd,
+    rstd = 1 / sqrt(var + eps), over the trailing axes ``dims``, which w and b span.
 
-    dx = rstd * (dy - mean(dy) - y * mean(dy * y)), with y recomputed from x and rstd: as in
-    PyTorch, backward does not read the output, so an in-place op on it (``h.add_(1)``) is fine.
+    dxhat = dy * w,  dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),
+    dw = sum(dy * xhat),  db = sum(dy)  (sums over the leading axes).
+    xhat is recomputed from x, mean and rstd: as in PyTorch, backward does not read the output,
+    so an in-place op on it (``h.add_(1)``) is fine.
     """
 
     @staticmethod
-    def forward(ctx, x, dims, eps):
-        y, rstd = ctx.backend.normalize(x, dims, eps)
+    def forward(ctx, x, w, b, dims, eps):
+        y, mean, rstd = ctx.backend.layer_norm(x, w, b, dims, eps)
         ctx.dims, ctx.eps = dims, eps
-        ctx.save_for_backward(x, rstd)
+        ctx.save_for_backward(x, w, mean, rstd)
         return y
 
     @staticmethod
     def backward(ctx, g):
         dims, eps = ctx.dims, ctx.eps
-        x, rstd = ctx.saved_tensors
+        x, w, mean, rstd = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
         if not STATE.grad_enabled:  # a plain backward: one fused kernel on the arrays
-            xd = x._data
-            y = (xd - ctx.xp.mean(xd, axis=dims, keepdims=True)) * rstd._data
-            dx = ctx.backend.normalize_backward(g._data, y, rstd._data, dims)
-            return (ctx.constant(dx),)
-        rstd = ctx.intermediate(
-            rstd, lambda: (x.var(dims, correction=0, keepdim=True) + eps).rsqrt()
+            grads = ctx.backend.layer_norm_backward(
+                g._data, x._data, w._data, mean._data, rstd._data, dims
+            )
+            return tuple(
+                ctx.constant(d) if need else None for d, need in zip(grads, ctx.needs_input_grad)
+            )
+        # recorded (create_graph=True): the same formulas in Tensor ops, mean and rstd
+        # recomputed from x so that they carry their own gradients
+        rstd = (x.var(dims, correction=0, keepdim=True) + eps).rsqrt()
+        xhat = (x - x.mean(dims, keepdim=True)) * rstd
+        dxhat = g * w
+        mean_d = dxhat.mean(dims, keepdim=True)
+        mean_dh = (dxhat * xhat).mean(dims, keepdim=True)
+        return (
+            rstd * (dxhat - mean_d - xhat * mean_dh) if need_x else None,
+            unbroadcast(g * xhat, w.shape) if need_w else None,
+            unbroadcast(g, w.shape) if need_b else None,
         )
-        y = (x - x.mean(dims, keepdim=True)) * rstd
-        mean_g = g.mean(dims, keepdim=True)
-        mean_gy = (g * y).mean(dims, keepdim=True)
-        return (rstd * (g - mean_g - y * mean_gy),)
 
 
 _TANH_SCALE = math.sqrt(2.0 / math.pi)
