@@ -78,11 +78,14 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class RowBlocks:
-    """Runs a kernel over blocks of rows, split between up to ``threads`` threads.
+    """Runs a kernel over blocks of rows, shared between up to ``threads`` threads.
 
     ``run(kernel, *arrays)`` calls ``kernel(*[a[lo:hi] for a in arrays])`` for consecutive row
-    ranges [lo, hi) covering the first axis of the arrays (which all have the same length). Each
-    thread takes one contiguous span of blocks; the calling thread does the first span itself.
+    ranges [lo, hi) covering the first axis of the arrays (which all have the same length).
+    The calling thread works too, and each thread takes the next block nobody has taken yet, so
+    a helper thread that the operating system does not run soon (another program holds the
+    other core) costs nothing: the caller takes its blocks, and withdraws the helper's task if
+    it has not started, rather than wait for it.
     """
 
     def __init__(self, threads: int):
@@ -94,23 +97,26 @@ class RowBlocks:
         rows = arrays[0].shape[0]
         row_len = arrays[0].size // rows if rows else 1
         step = max(1, _KERNEL_BLOCK // max(row_len, 1))
-        spans = 1 if arrays[0].size < _PARALLEL_MIN else min(self.threads, -(-rows // step))
-        bounds = [rows * i // spans for i in range(spans + 1)]
+        starts = range(0, rows, step)
+        helpers = 0 if arrays[0].size < _PARALLEL_MIN else min(self.threads, len(starts)) - 1
+        claims = iter(starts)  # next() on it is atomic under the GIL: each block is taken once
 
-        def span(lo, hi):
-            for start in range(lo, hi, step):
-                kernel(*[a[start : min(start + step, hi)] for a in arrays])
+        def work():
+            for lo in claims:
+                hi = min(lo + step, rows)
+                kernel(*[a[lo:hi] for a in arrays])
 
-        if spans == 1:
-            span(0, rows)
+        if helpers == 0:
+            work()
             return
         if self._pool is None or self._pid != os.getpid():
             self._pool = ThreadPoolExecutor(self.threads - 1, thread_name_prefix="minigrad")
             self._pid = os.getpid()
-        futures = [self._pool.submit(span, bounds[i], bounds[i + 1]) for i in range(1, spans)]
-        span(bounds[0], bounds[1])
-        for f in futures:
-            f.result()
+        tasks = [self._pool.submit(work) for _ in range(helpers)]
+        work()
+        for task in tasks:
+            if not task.cancel():  # started: it may still be running its last block
+                task.result()
 
 
 def _cpu_count() -> int:

@@ -154,7 +154,7 @@ class Attention(Op):
         scores *= scale
         if mask is not None:
             if mask.dtype == bool:
-                scores = xp.where(mask, scores, float("-inf"))
+                xp.copyto(scores, float("-inf"), where=~mask)
             else:
                 scores += mask
         # a row whose keys are all masked (-inf) gets weights 0, not NaN, as in PyTorch: its
