@@ -73,6 +73,8 @@ def normalize_dim(dim: int, ndim: int, op: str, scalar_ok: bool = True) -> int:
     A 0-d tensor accepts dim 0 and -1 (as in PyTorch), unless ``scalar_ok`` is False: ops that
     take a slice along the dim (split, narrow, select, unbind, ...) need a real axis.
     """
+    if type(dim) is int and -ndim <= dim < ndim:  # the common case, checked first
+        return dim % ndim
     if not isinstance(dim, int) or isinstance(dim, bool):
         raise DTypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
     if ndim == 0 and not scalar_ok:

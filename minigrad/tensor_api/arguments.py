@@ -52,10 +52,13 @@ def shape_arg(args) -> tuple[int, ...]:
     """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
+    plain = True  # Python ints only: the tuple as it is
     for n in args:
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
-            raise DTypeError(f"expected a sequence of integers as a shape, got {args!r}")
-    return tuple(int(n) for n in args)
+        if type(n) is not int:
+            if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+                raise DTypeError(f"expected a sequence of integers as a shape, got {args!r}")
+            plain = False
+    return tuple(args) if plain else tuple(int(n) for n in args)
 
 
 def infer_shape(shape, numel, op, old_shape) -> tuple[int, ...]:
