@@ -65,6 +65,19 @@ EDGES = [
     Edge("x ** 1 at 0", lambda lib, x: x**1, ([0.0, -1.0],)),
     Edge("sqrt at 0", lambda lib, x: x.sqrt(), ([0.0, 1.0],)),
     Edge("rsqrt at 0", lambda lib, x: x.rsqrt(), ([0.0, -0.0, 1.0],)),
+    # a number exponent of +-0.5 is sqrt / rsqrt in PyTorch (NaN at -inf); a tensor's is pow
+    Edge("x ** 0.5 at -inf", lambda lib, x: x**0.5, ([-INF, INF, 4.0],)),
+    Edge("x ** -0.5 at -inf and -0", lambda lib, x: x**-0.5, ([-INF, -0.0, 4.0],)),
+    Edge(
+        "pow by a 0-d tensor 0.5 at -inf",
+        lambda lib, x: x.pow(lib.tensor(0.5, dtype=x.dtype)),
+        ([-INF, -0.0, 4.0],),
+    ),
+    Edge(
+        "pow by a broadcast exponent at -inf",
+        lambda lib, x, y: x.pow(y),
+        ([[-INF, -INF], [-0.0, 9.0]], [[0.5], [-0.5]]),
+    ),
     # norms at zero
     Edge("norm() of zeros", lambda lib, x: x.norm(), ([0.0, 0.0, 0.0],)),
     Edge("norm(dim) with a zero row", lambda lib, x: x.norm(dim=1), ([[0.0, 0.0], [3.0, 4.0]],)),

@@ -11,7 +11,7 @@ import pytest
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad.errors import ArgumentError, AutogradError, DimError, MinigradError
+from minigrad.errors import ArgumentError, AutogradError, DimError, MinigradError, ShapeError
 
 INF = float("inf")
 
@@ -148,6 +148,45 @@ def test_self_overlapping_writes_are_refused():
     v.add_(v)  # exactly the same elements: fine
     v[0] = v[3]  # disjoint: fine
     np.testing.assert_array_equal(v.numpy(), [6.0, 2.0, 4.0, 6.0])
+
+
+# each (shape of v, statement, whether PyTorch refuses it as a self-overlapping write)
+SETITEM_OVERLAPS = [
+    ((1, 1), "v[..., 0] = v", True),  # v broadcast from one element: stride 0, not v[..., 0]
+    ((1, 1), "v[0] = v", True),
+    ((1,), "v[0] = v", False),  # v loses its leading 1: exactly v[0]
+    ((3,), "v[None] = v", False),
+    ((1, 3), "v[...] = v[0]", False),
+    ((3,), "v[:] = v[0]", False),  # a 0-d value is read first (a fill)
+    ((3,), "v[:] = v[0:1]", False),  # broadcast: not dense, so not judged
+    ((1, 1), "v[0] = v.t()", True),
+    ((3,), "v[1:] = v[:-1]", True),
+    ((1,), "v[v >= 0] = v", False),  # one element through one mask: read first (masked_fill_)
+    ((1, 1, 1), "v[v >= 0] = v", False),
+    ((2, 2), "v[0, v[0] >= 0] = v[0, 0]", False),
+    ((), "v[v >= 0] = v", True),  # a 0-d mask indexes as a list of indices
+    ((2,), "v[v >= 0] = v", True),
+    ((1,), "v[[0]] = v", True),
+    ((2,), "v[[0]] = v[1]", True),
+]
+
+
+@pytest.mark.parametrize(("shape", "statement", "refused"), SETITEM_OVERLAPS)
+def test_setitem_overlap_follows_pytorchs_rules(shape, statement, refused):
+    v = minigrad.zeros(shape, dtype=minigrad.float64)
+    if refused:
+        with pytest.raises(AutogradError, match="single memory location"):
+            exec(statement, {"v": v})  # noqa: S102 - the statements above
+    else:
+        exec(statement, {"v": v})  # noqa: S102
+
+
+def test_masked_fill_takes_a_0_d_value_read_before_the_write():
+    v = minigrad.tensor([1.0, 2.0, 3.0])
+    v.masked_fill_(v > 1.5, v[0])  # PyTorch reads the 0-d value first: no overlap
+    np.testing.assert_array_equal(v.numpy(), [1.0, 1.0, 1.0])
+    with pytest.raises(ShapeError, match="0-dimensional value tensor"):
+        v.masked_fill(v > 0, v[:1])
 
 
 # ---- empty and 0-d tensors work wherever PyTorch's do ---------------------------------------------

@@ -9,7 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import device_mismatch
-from ..autograd.tensor_base import TensorBase, check_overlap, drop_leading_ones
+from ..autograd.tensor_base import TensorBase, check_overlap
 from ..errors import (
     ArgumentError,
     DeviceError,
@@ -56,12 +56,7 @@ class IndexingMixin:
             value = value.to(self._device, self.dtype)
         recording = STATE.grad_enabled and (self.requires_grad or value.requires_grad)
         try:
-            # a view index writes like copy_ into the view (a source that partly overlaps it is
-            # refused); index arrays write like index_put_ (a source that overlaps at all is)
-            basic = movement.is_basic_index(index)
-            target = self._data[index] if basic else self._data
-            source = drop_leading_ones(value._data, target.ndim)
-            check_overlap("__setitem__", self._xp, target, source, exact_ok=basic)
+            check_setitem_overlap(self._xp, self._data, index, value._data)
             if recording:
                 result = movement.IndexPut.apply(self._alias(), value, index=index)
             else:
@@ -204,6 +199,11 @@ class IndexingMixin:
         """``value`` where ``mask`` is True, else ``self``; the result has the shape ``mask``
         and ``self`` broadcast to, as in PyTorch."""
         check_mask(mask, self, "masked_fill")
+        if isinstance(value, TensorBase) and value.ndim:
+            raise ShapeError(
+                f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.ndim} dimension(s)."
+            )
         value = value.to(self.dtype) if isinstance(value, TensorBase) else self._like(value)
         return where(mask, value, self)
 
@@ -261,6 +261,35 @@ def to_raw_index(index, x):
         else:
             out.append(p)
     return tuple(out) if isinstance(index, tuple) else out[0]
+
+
+def check_setitem_overlap(xp, data, index, value) -> None:
+    """Refuse ``data[index] = value`` where ``value`` shares memory with ``data`` as PyTorch does.
+
+    A view index (ints, slices) writes like ``copy_`` into the view: a 0-d value is read first
+    (a fill); a value of another shape loses its leading size-1 axes and is broadcast to the
+    view's shape; then a source that overlaps the view other than exactly is refused. A single
+    element broadcast to one or more axes has stride 0 on each in PyTorch, so it is never
+    exactly the view. Index arrays write like ``index_put_``, which refuses a source that
+    overlaps at all, except where a single mask (of 1 or more axes) writes a one-element value:
+    that value is read first (``masked_fill_``).
+    """
+    if movement.is_basic_index(index):
+        target = data[index]
+        if value.shape == target.shape:
+            check_overlap("__setitem__", xp, target, value)
+        elif value.ndim:
+            ones = next((i for i, n in enumerate(value.shape) if n != 1), value.ndim)
+            stripped = value.reshape(value.shape[ones:])
+            source = xp.broadcast_to(stripped, target.shape)
+            exact_ok = stripped.ndim > 0 or target.ndim == 0
+            check_overlap("__setitem__", xp, target, source, exact_ok=exact_ok)
+        return
+    parts = index if isinstance(index, tuple) else (index,)
+    arrays = [p for p in parts if not (p is None or p is Ellipsis or isinstance(p, slice))]
+    single_mask = len(arrays) == 1 and arrays[0].dtype.kind == "b" and arrays[0].ndim > 0
+    if not (single_mask and value.size == 1):
+        check_overlap("__setitem__", xp, data, value, exact_ok=False)
 
 
 def mixes_ints_and_arrays(index) -> bool:

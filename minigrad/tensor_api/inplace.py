@@ -47,7 +47,8 @@ class InplaceMixin:
         return self._inplace("clamp_", lambda x: x.clamp(min, max))
 
     def masked_fill_(self, mask, value) -> TensorBase:
-        return self._inplace("masked_fill_", lambda x: x.masked_fill(mask, value), source=value)
+        # the value is a number or a 0-d tensor, read before the write (as in PyTorch)
+        return self._inplace("masked_fill_", lambda x: x.masked_fill(mask, value))
 
     def scatter_(self, dim, index, src=None, value=None) -> TensorBase:
         return self._inplace("scatter_", lambda x: x.scatter(dim, index, src, value))
