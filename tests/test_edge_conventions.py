@@ -216,6 +216,8 @@ EDGES = [
         lambda lib, x, y: (x @ y)[0],
         ([[1.0, 2.0], [3.0, 4.0]], [INF, 1.0]),
     ),
+    Edge("silu under an inf gradient", lambda lib, x: F(lib).silu(x) * INF, ([-1.0, -0.0, 2.0],)),
+    Edge("silu at inf and far below 0", lambda lib, x: F(lib).silu(x), ([-INF, -800.0, INF],)),
     Edge("zero_ does not multiply", _zero_then_scale, ([1.0, 2.0],)),
     Edge("fill_ does not multiply", _fill_then_scale, ([1.0, INF],)),
     Edge("division by zero", lambda lib, x, y: x / y, ([1.0, 0.0, -1.0], [0.0, 0.0, 0.0])),

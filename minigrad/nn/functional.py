@@ -43,7 +43,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x); ``inplace=True`` writes the result into ``input`` and returns it."""
     if inplace:  # backward needs x, which the write replaces: compute from a copy of it
         return input._inplace("silu_", lambda x: silu(x.clone()))
-    return input * input.sigmoid()
+    return fused.Silu.apply(input._floating())
 
 
 def sigmoid(input: Tensor) -> Tensor:

@@ -298,15 +298,18 @@ class Tanh(Op):
         return (g * (1.0 - y * y),)
 
 
+def sigmoid(xp, x):
+    """1 / (1 + exp(-x)) without overflow: exp(-|x|) on both sides of 0 (it is at most 1)."""
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
 class Sigmoid(Op):
     """y = 1 / (1 + exp(-x)).   dx = dy * y * (1 - y)"""
 
     @staticmethod
     def forward(ctx, x):
-        xp = ctx.xp
-        # exp of a non-positive number never overflows: use exp(-|x|) on both sides
-        e = xp.exp(-xp.abs(x))
-        y = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+        y = sigmoid(ctx.xp, x)
         ctx.save_for_backward(y)
         return y
 
