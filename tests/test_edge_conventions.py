@@ -154,6 +154,18 @@ EDGES = [
         lambda lib, x: F(lib).cross_entropy(x, lib.zeros(0, dtype=lib.int64)),
         (np.zeros((0, 3)),),
     ),
+    Edge(
+        "cross_entropy with label smoothing over no classes (eps / C = inf)",
+        lambda lib, x: F(lib).cross_entropy(
+            x, lib.zeros(0, dtype=lib.int64), reduction="sum", label_smoothing=0.1
+        ),
+        (np.zeros((0, 0)),),
+    ),
+    Edge(
+        "cross_entropy of ignored targets over no classes",
+        lambda lib, x: F(lib).cross_entropy(x, lib.tensor([-100, -100]), reduction="none"),
+        (np.zeros((2, 0)),),
+    ),
     Edge("split of an empty dim", lambda lib, x: x.split(2, dim=0)[0], (np.zeros((0, 3)),)),
     Edge("norm of empty", lambda lib, x: x.norm(), (np.zeros((2, 0)),)),
     Edge("cumsum of empty", lambda lib, x: x.cumsum(0), (np.zeros(0),)),
