@@ -78,6 +78,11 @@ EDGES = [
         lambda lib, x, y: x.pow(y),
         ([[-INF, -INF], [-0.0, 9.0]], [[0.5], [-0.5]]),
     ),
+    Edge(
+        "pow's exponent gradient at base 0 under an inf gradient",
+        lambda lib, x, y: x.pow(y) * INF,
+        ([0.0, 2.0], [1.0, 0.5]),
+    ),
     # norms at zero
     Edge("norm() of zeros", lambda lib, x: x.norm(), ([0.0, 0.0, 0.0],)),
     Edge("norm(dim) with a zero row", lambda lib, x: x.norm(dim=1), ([[0.0, 0.0], [3.0, 4.0]],)),

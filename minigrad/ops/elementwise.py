@@ -90,8 +90,9 @@ def ieee_power(xp, a, b):
 
 class Pow(Op):
     """z = a ** b (a tensor exponent).   da = dz * b * a^(b-1) (0 where b = 0),
-    db = dz * z * log(a) (0 where a = 0 and b >= 0): PyTorch's values where the formulas give
-    0 * inf (``x ** 0`` at x = 0)."""
+    db = dz * (z * log(a), 0 where a = 0 and b >= 0): PyTorch's values where the formulas give
+    0 * inf (``x ** 0`` at x = 0). As in PyTorch, da is selected, db's factor is selected and
+    then multiplied by dz (a NaN or inf dz gives NaN there)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -106,7 +107,7 @@ class Pow(Op):
         a, b, z = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         ga = select(b != 0, g * b * a ** (b - 1)) if need_a else None
-        gb = select(~((a == 0) & (b >= 0)), g * z * a.log()) if need_b else None
+        gb = g * select(~((a == 0) & (b >= 0)), z * a.log()) if need_b else None
         return _binary_grads(ctx, ga, gb)
 
 
