@@ -816,6 +816,15 @@ KNOWN = [
         lambda kind, msg, src: kind.startswith("grad") and (".var(" in src or ".std(" in src),
     ),
     Known(
+        "cross_entropy over no classes with one extra dim, (N, 0, d): PyTorch reshapes it to "
+        "(N, 0, 1, -1), where -1 cannot be inferred, and refuses it with a size mismatch",
+        lambda kind, msg, src: (
+            kind == "accepted F.cross_entropy"
+            and "size mismatch (got input: [" in msg
+            and ", 0, 0, 0]" in msg
+        ),
+    ),
+    Known(
         "cat skips 1-d empty tensors in PyTorch (a legacy rule); minigrad checks their dims",
         lambda kind, msg, src: kind == "raises torch.cat" and "Dimension out of range" in msg,
     ),

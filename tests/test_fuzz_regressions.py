@@ -168,6 +168,8 @@ SETITEM_OVERLAPS = [
     ((2,), "v[v >= 0] = v", True),
     ((1,), "v[[0]] = v", True),
     ((2,), "v[[0]] = v[1]", True),
+    ((1, 0), "v[v > 0] = v", False),  # the value loses its leading 1 as a view: another tensor
+    ((0,), "v[[]] = v", True),  # the very same (empty) tensor
 ]
 
 

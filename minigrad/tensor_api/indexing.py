@@ -272,15 +272,16 @@ def check_setitem_overlap(xp, data, index, value) -> None:
     element broadcast to one or more axes has stride 0 on each in PyTorch, so it is never
     exactly the view. Index arrays write like ``index_put_``, which refuses a source that
     overlaps at all, except where a single mask (of 1 or more axes) writes a one-element value:
-    that value is read first (``masked_fill_``).
+    that value is read first (``masked_fill_``). Either way the value loses its leading size-1
+    axes first, as a view: an empty value then is another tensor, which overlaps nothing (an
+    empty tensor written into itself as it is is refused).
     """
     if movement.is_basic_index(index):
         target = data[index]
         if value.shape == target.shape:
             check_overlap("__setitem__", xp, target, value)
         elif value.ndim:
-            ones = next((i for i, n in enumerate(value.shape) if n != 1), value.ndim)
-            stripped = value.reshape(value.shape[ones:])
+            stripped = _without_leading_ones(value)
             source = xp.broadcast_to(stripped, target.shape)
             exact_ok = stripped.ndim > 0 or target.ndim == 0
             check_overlap("__setitem__", xp, target, source, exact_ok=exact_ok)
@@ -289,7 +290,13 @@ def check_setitem_overlap(xp, data, index, value) -> None:
     arrays = [p for p in parts if not (p is None or p is Ellipsis or isinstance(p, slice))]
     single_mask = len(arrays) == 1 and arrays[0].dtype.kind == "b" and arrays[0].ndim > 0
     if not (single_mask and value.size == 1):
-        check_overlap("__setitem__", xp, data, value, exact_ok=False)
+        check_overlap("__setitem__", xp, data, _without_leading_ones(value), exact_ok=False)
+
+
+def _without_leading_ones(array):
+    """``array`` without its leading size-1 axes: a view, or ``array`` itself if it has none."""
+    ones = next((i for i, n in enumerate(array.shape) if n != 1), array.ndim)
+    return array.reshape(array.shape[ones:]) if ones else array
 
 
 def mixes_ints_and_arrays(index) -> bool:
