@@ -797,8 +797,21 @@ KNOWN = [
         lambda kind, msg, src: kind == "accepted backward" and "inplace operation" in msg,
     ),
     Known(
-        "topk's order among tied values (PyTorch's is unspecified)",
-        lambda kind, msg, src: ".topk(" in src and kind in ("value .topk", "grad value"),
+        "the order among tied values of topk and of sort(stable=False) (PyTorch's is "
+        "unspecified; minigrad's sort is stable)",
+        lambda kind, msg, src: (
+            (".topk(" in src and kind in ("value .topk", "grad value"))
+            or (".sort(" in src and kind == "grad value")
+            or (kind == "value .sort" and src.rstrip().endswith(")[1]"))  # the indices
+        ),
+    ),
+    Known(
+        "writes through index arrays and masked_fill_ into an expanded view: PyTorch only "
+        "warns (deprecated) and writes each memory location once per element that refers to "
+        "it; minigrad refuses them, as PyTorch refuses every other in-place op there",
+        lambda kind, msg, src: (
+            kind in ("raises .masked_fill_", "raises __setitem__") and "(an expanded view)" in msg
+        ),
     ),
     Known(
         "the sign of an infinite result that comes from a signed zero (1 / -0.0)",
