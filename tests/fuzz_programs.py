@@ -814,7 +814,8 @@ KNOWN = [
         ),
     ),
     Known(
-        "the sign of an infinite result that comes from a signed zero (1 / -0.0)",
+        "the sign of an infinite result that comes from a signed zero (relu(-0.0) is -0.0 in "
+        "PyTorch, 0.0 in minigrad)",
         lambda kind, msg, src: kind.startswith(("inf sign", "grad inf sign")),
     ),
     Known(
