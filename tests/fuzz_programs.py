@@ -806,11 +806,12 @@ KNOWN = [
         ),
     ),
     Known(
-        "writes through index arrays and masked_fill_ into an expanded view: PyTorch only "
-        "warns (deprecated) and writes each memory location once per element that refers to "
-        "it; minigrad refuses them, as PyTorch refuses every other in-place op there",
+        "in-place writes PyTorch lets into an expanded view: fill_ and zero_ (the same value "
+        "written several times, so it skips the check) and, with a deprecation warning, "
+        "masked_fill_ and writes through index arrays; minigrad refuses every in-place op there",
         lambda kind, msg, src: (
-            kind in ("raises .masked_fill_", "raises __setitem__") and "(an expanded view)" in msg
+            kind in ("raises .fill_", "raises .zero_", "raises .masked_fill_", "raises __setitem__")
+            and "(an expanded view)" in msg
         ),
     ),
     Known(

@@ -89,6 +89,13 @@ EDGES = [
     Edge("norm(p=1) at 0", lambda lib, x: x.norm(p=1), ([0.0, 2.0, -1.0],)),
     Edge("norm(p=inf) with ties", lambda lib, x: x.norm(p=INF), ([3.0, -3.0, 1.0],)),
     Edge("norm(p=3) at 0", lambda lib, x: x.norm(p=3), ([0.0, 0.0],)),
+    Edge("norm(p=1.5) with a zero", lambda lib, x: x.norm(p=1.5), ([0.0, 2.0, -1.0],)),
+    Edge("norm(p=0.5) with a zero", lambda lib, x: x.norm(p=0.5), ([0.0, 2.0, -1.0],)),
+    Edge(
+        "norm(dim) of a zero row under a NaN gradient",
+        lambda lib, x: x.norm(dim=1) * lib.tensor([NAN, 1.0], dtype=x.dtype),
+        ([[0.0, 0.0], [3.0, 4.0]],),
+    ),
     # kinks
     Edge("abs at 0", lambda lib, x: x.abs(), ([0.0, -0.0, 2.0, -2.0],)),
     Edge("relu at 0", lambda lib, x: x.relu(), ([0.0, -0.0, 1.0, -1.0],)),

@@ -233,6 +233,16 @@ def test_index_select_is_contiguous_and_masked_fill_broadcasts_the_input():
     assert filled.shape == (2, 3) and filled.sum().item() == 6.0
 
 
+@pytest.mark.parametrize(
+    "op",
+    [lambda t: t.softmax(0), lambda t: F.log_softmax(t, 1), lambda t: t.cumsum(0)],
+    ids=["softmax", "log_softmax", "cumsum"],
+)
+def test_softmax_and_cumsum_of_a_transposed_tensor_are_contiguous(op):
+    out = op(minigrad.ones(3, 2).mT)  # as PyTorch's: a view of them works
+    assert out.is_contiguous() and out.view(-1).shape == (6,)
+
+
 def test_movedim():
     x = minigrad.zeros(2, 3, 4)
     assert x.movedim(0, -1).shape == (3, 4, 2)

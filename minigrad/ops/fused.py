@@ -25,7 +25,8 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        y = ctx.backend.softmax(x, dim)
+        # contiguous whatever the input's layout, as PyTorch's (its .view works)
+        y = ctx.backend.softmax(ctx.xp.asarray(x, order="C"), dim)
         ctx.save_for_backward(y)
         return y
 
@@ -44,6 +45,7 @@ class LogSoftmax(Op):
     def forward(ctx, x, dim):
         xp = ctx.xp
         ctx.dim = dim
+        x = xp.asarray(x, order="C")  # so is the result, as PyTorch's (its .view works)
         shifted = x - peak(xp, x, (dim,))
         y = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
         ctx.save_for_backward(y)
