@@ -155,7 +155,7 @@ SETITEM_OVERLAPS = [
     ((1, 1), "v[..., 0] = v", True),  # v broadcast from one element: stride 0, not v[..., 0]
     ((1, 1), "v[0] = v", True),
     ((1,), "v[0] = v", False),  # v loses its leading 1: exactly v[0]
-    ((3,), "v[None] = v", False),
+    ((1, 2, 1), "w = v.movedim(2, 1); w[-1] = w", True),  # expanded w: strides (2, 1), not (1, 1)
     ((1, 3), "v[...] = v[0]", False),
     ((3,), "v[:] = v[0]", False),  # a 0-d value is read first (a fill)
     ((3,), "v[:] = v[0:1]", False),  # broadcast: not dense, so not judged

@@ -373,19 +373,16 @@ def check_overlap(op: str, xp, dst, src, exact_ok=True) -> None:
     the order of the element writes), as PyTorch does; ``exact_ok``: a source that is exactly
     the destination (same elements in the same layout) is fine, as in ``x.add_(x)``.
 
-    As in PyTorch, only dense layouts are judged (it lets the others through). The strides of
-    size-1 axes are not compared: they never move to another element, and NumPy sets them
-    otherwise than PyTorch (whose choice depends on how each tensor was made).
+    As in PyTorch, only dense layouts are judged (it lets the others through), and the same
+    layout means the same strides, those of size-1 axes included.
     """
     if dst is src:  # the very same array (even an empty one)
         same = True
     elif not (_dense(dst) and _dense(src)) or not xp.may_share_memory(dst, src):
         return
     else:
-        same = (
-            dst.shape == src.shape
-            and all(a == b for n, a, b in zip(dst.shape, dst.strides, src.strides) if n > 1)
-            and xp.may_share_memory(_first(dst), _first(src))
+        same = (dst.shape, dst.strides) == (src.shape, src.strides) and xp.may_share_memory(
+            _first(dst), _first(src)
         )
     if not (same and exact_ok):
         raise AutogradError(

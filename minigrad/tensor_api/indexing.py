@@ -267,10 +267,9 @@ def check_setitem_overlap(xp, data, index, value) -> None:
     """Refuse ``data[index] = value`` where ``value`` shares memory with ``data`` as PyTorch does.
 
     A view index (ints, slices) writes like ``copy_`` into the view: a 0-d value is read first
-    (a fill); a value of another shape loses its leading size-1 axes and is broadcast to the
-    view's shape; then a source that overlaps the view other than exactly is refused. A single
-    element broadcast to one or more axes has stride 0 on each in PyTorch, so it is never
-    exactly the view. Index arrays write like ``index_put_``, which refuses a source that
+    (a fill); a value of another shape loses its leading size-1 axes and is expanded to the
+    view's shape (with PyTorch's strides, ``_expanded``); then a source that overlaps the view
+    other than exactly is refused. Index arrays write like ``index_put_``, which refuses a source that
     overlaps at all, except where a single mask (of 1 or more axes) writes a one-element value:
     that value is read first (``masked_fill_``). Either way the value loses its leading size-1
     axes first, as a view: an empty value then is another tensor, which overlaps nothing (an
@@ -281,16 +280,37 @@ def check_setitem_overlap(xp, data, index, value) -> None:
         if value.shape == target.shape:
             check_overlap("__setitem__", xp, target, value)
         elif value.ndim:
-            stripped = _without_leading_ones(value)
-            source = xp.broadcast_to(stripped, target.shape)
-            exact_ok = stripped.ndim > 0 or target.ndim == 0
-            check_overlap("__setitem__", xp, target, source, exact_ok=exact_ok)
+            source = _expanded(xp, _without_leading_ones(value), target.shape)
+            check_overlap("__setitem__", xp, target, source)
         return
     parts = index if isinstance(index, tuple) else (index,)
     arrays = [p for p in parts if not (p is None or p is Ellipsis or isinstance(p, slice))]
     single_mask = len(arrays) == 1 and arrays[0].dtype.kind == "b" and arrays[0].ndim > 0
     if not (single_mask and value.size == 1):
         check_overlap("__setitem__", xp, data, _without_leading_ones(value), exact_ok=False)
+
+
+def _expanded(xp, array, shape):
+    """A read-only view of ``array`` broadcast to ``shape``, with the strides PyTorch's
+    ``expand`` gives: 0 on each axis it repeats; on a new leading axis, the next axis's size
+    times its stride (0 for the last one). So a single element expanded to one or more axes has
+    stride 0 on each, and is never exactly a view of that shape."""
+    if array.ndim > len(shape):
+        raise ValueError(f"cannot broadcast {array.shape} to {shape}")
+    strides, inner = [], 0
+    for i in range(1, len(shape) + 1):  # from the last axis
+        j = array.ndim - i
+        if j < 0:  # a new axis
+            stride = inner if shape[-i] == 1 else 0
+        elif array.shape[j] == shape[-i]:
+            stride = array.strides[j]
+        elif array.shape[j] == 1:
+            stride = 0
+        else:
+            raise ValueError(f"cannot broadcast {array.shape} to {shape}")
+        strides.append(stride)
+        inner = shape[-i] * stride
+    return xp.lib.stride_tricks.as_strided(array, shape, tuple(reversed(strides)), writeable=False)
 
 
 def _without_leading_ones(array):
