@@ -34,6 +34,14 @@ def test_inplace_mul_by_a_tensor_that_requires_grad_backpropagates():
     np.testing.assert_allclose(grad_of(y), [6.0, 32.0])  # 2 x^2 y
 
 
+def test_inplace_mul_of_a_constant_by_a_tensor_that_requires_grad_backpropagates():
+    y = leaf([3.0, 4.0])
+    a = minigrad.tensor([1.0, 2.0], dtype=minigrad.float64)  # needs no grad itself
+    a.mul_(y)  # y's gradient reads the old a, kept as in PyTorch
+    a.sum().backward()
+    np.testing.assert_allclose(grad_of(y), [1.0, 2.0])
+
+
 def test_inplace_on_a_layer_norm_output_backpropagates():
     x = leaf([[1.0, 2.0, 4.0]])
     h = F.layer_norm(x, (3,))
