@@ -269,11 +269,11 @@ def check_setitem_overlap(xp, data, index, value) -> None:
     A view index (ints, slices) writes like ``copy_`` into the view: a 0-d value is read first
     (a fill); a value of another shape loses its leading size-1 axes and is expanded to the
     view's shape (with PyTorch's strides, ``_expanded``); then a source that overlaps the view
-    other than exactly is refused. Index arrays write like ``index_put_``, which refuses a source that
-    overlaps at all, except where a single mask (of 1 or more axes) writes a one-element value:
-    that value is read first (``masked_fill_``). Either way the value loses its leading size-1
-    axes first, as a view: an empty value then is another tensor, which overlaps nothing (an
-    empty tensor written into itself as it is is refused).
+    other than exactly is refused. Index arrays write like ``index_put_``, which refuses a
+    source that overlaps at all, except where a single mask (of 1 or more axes) writes a
+    one-element value: that value is read first (``masked_fill_``). Either way the value loses
+    its leading size-1 axes first, as a view: an empty value then is another tensor, which
+    overlaps nothing (an empty tensor written into itself as it is is refused).
     """
     if movement.is_basic_index(index):
         target = data[index]
@@ -292,9 +292,9 @@ def check_setitem_overlap(xp, data, index, value) -> None:
 
 def _expanded(xp, array, shape):
     """A read-only view of ``array`` broadcast to ``shape``, with the strides PyTorch's
-    ``expand`` gives: 0 on each axis it repeats; on a new leading axis, the next axis's size
-    times its stride (0 for the last one). So a single element expanded to one or more axes has
-    stride 0 on each, and is never exactly a view of that shape."""
+    ``expand`` gives: 0 on each axis it repeats; on a new size-1 axis, the size of the axis
+    after it times that axis's stride (0 if there is none). So a single element expanded to
+    one or more axes has stride 0 on each, and is never exactly a view of that shape."""
     if array.ndim > len(shape):
         raise ValueError(f"cannot broadcast {array.shape} to {shape}")
     strides, inner = [], 0
