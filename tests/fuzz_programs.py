@@ -623,7 +623,10 @@ def compare_arrays(label: str, got: np.ndarray, want: np.ndarray, rtol=1e-6, ato
         return
     nan_g, nan_w = np.isnan(got), np.isnan(want)
     if not np.array_equal(nan_g, nan_w):
-        raise Disagreement("nan", f"{label}: minigrad\n{got}\ntorch\n{want}")
+        # "nan vs inf": the same places are non-finite, but one has NaN where the other has inf
+        same_places = np.array_equal(np.isfinite(got), np.isfinite(want))
+        kind = "nan vs inf" if same_places else "nan"
+        raise Disagreement(kind, f"{label}: minigrad\n{got}\ntorch\n{want}")
     inf_g, inf_w = np.isinf(got), np.isinf(want)
     if not np.array_equal(inf_g, inf_w):
         raise Disagreement("inf", f"{label}: minigrad\n{got}\ntorch\n{want}")
@@ -794,21 +797,47 @@ KNOWN = [
         lambda kind, msg, src: kind == "accepted backward" and "inplace operation" in msg,
     ),
     Known(
-        "topk's order among tied values (PyTorch's is unspecified)",
-        lambda kind, msg, src: ".topk(" in src and kind in ("value .topk", "grad value"),
+        "the order among tied values of topk and of sort(stable=False) (PyTorch's is "
+        "unspecified; minigrad's sort is stable)",
+        lambda kind, msg, src: (
+            (".topk(" in src and kind in ("value .topk", "grad value"))
+            or (".sort(" in src and kind == "grad value")
+            or (kind == "value .sort" and src.rstrip().endswith(")[1]"))  # the indices
+        ),
     ),
     Known(
-        "the sign of an infinite result that comes from a signed zero (1 / -0.0)",
+        "in-place writes PyTorch lets into an expanded view: fill_ and zero_ (the same value "
+        "written several times, so it skips the check) and, with a deprecation warning, "
+        "masked_fill_ and writes through index arrays; minigrad refuses every in-place op there",
+        lambda kind, msg, src: (
+            kind in ("raises .fill_", "raises .zero_", "raises .masked_fill_", "raises __setitem__")
+            and "(an expanded view)" in msg
+        ),
+    ),
+    Known(
+        "the sign of an infinite result that comes from a signed zero (relu(-0.0) is -0.0 in "
+        "PyTorch, 0.0 in minigrad)",
         lambda kind, msg, src: kind.startswith(("inf sign", "grad inf sign")),
     ),
     Known(
-        "PyTorch computes x ** 0.5 as sqrt, whose gradient at -inf is NaN (pow's is 0)",
-        lambda kind, msg, src: kind.startswith("grad") and "** 0.5" in src,
+        "layer norm's input gradient under an infinite upstream gradient: minigrad arranges "
+        "the formula around the centred values, PyTorch's kernel around the raw input, where "
+        "some of the same infinities meet as inf - inf (NaN)",
+        lambda kind, msg, src: kind == "grad nan vs inf" and "F.layer_norm(" in src,
     ),
     Known(
         "gradients of var/std with no degrees of freedom (N - correction <= 0): NaN in "
         "minigrad, NaN or inf in PyTorch",
         lambda kind, msg, src: kind.startswith("grad") and (".var(" in src or ".std(" in src),
+    ),
+    Known(
+        "cross_entropy over no classes with one extra dim, (N, 0, d): PyTorch reshapes it to "
+        "(N, 0, 1, -1), where -1 cannot be inferred, and refuses it with a size mismatch",
+        lambda kind, msg, src: (
+            kind == "accepted F.cross_entropy"
+            and "size mismatch (got input: [" in msg
+            and ", 0, 0, 0]" in msg
+        ),
     ),
     Known(
         "cat skips 1-d empty tensors in PyTorch (a legacy rule); minigrad checks their dims",

@@ -251,10 +251,11 @@ class StrictNamespace:
         self._module = module
         self._cache: dict[str, object] = {}
 
-    def asarray(self, data, dtype=None):
+    def asarray(self, data, dtype=None, order=None):
         if isinstance(data, StrictArray):
-            return StrictArray(np.asarray(data._a, dtype=dtype))
-        return StrictArray(np.array(data, dtype=dtype))  # a copy: device memory is not host memory
+            return StrictArray(np.asarray(data._a, dtype=dtype, order=order))
+        # a copy: device memory is not host memory
+        return StrictArray(np.array(data, dtype=dtype, order=order))
 
     array = asarray
 

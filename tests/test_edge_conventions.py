@@ -65,12 +65,37 @@ EDGES = [
     Edge("x ** 1 at 0", lambda lib, x: x**1, ([0.0, -1.0],)),
     Edge("sqrt at 0", lambda lib, x: x.sqrt(), ([0.0, 1.0],)),
     Edge("rsqrt at 0", lambda lib, x: x.rsqrt(), ([0.0, -0.0, 1.0],)),
+    # a number exponent of +-0.5 is sqrt / rsqrt in PyTorch (NaN at -inf); a tensor's is pow
+    Edge("x ** 0.5 at -inf", lambda lib, x: x**0.5, ([-INF, INF, 4.0],)),
+    Edge("x ** -0.5 at -inf and -0", lambda lib, x: x**-0.5, ([-INF, -0.0, 4.0],)),
+    Edge(
+        "pow by a 0-d tensor 0.5 at -inf",
+        lambda lib, x: x.pow(lib.tensor(0.5, dtype=x.dtype)),
+        ([-INF, -0.0, 4.0],),
+    ),
+    Edge(
+        "pow by a broadcast exponent at -inf",
+        lambda lib, x, y: x.pow(y),
+        ([[-INF, -INF], [-0.0, 9.0]], [[0.5], [-0.5]]),
+    ),
+    Edge(
+        "pow's exponent gradient at base 0 under an inf gradient",
+        lambda lib, x, y: x.pow(y) * INF,
+        ([0.0, 2.0], [1.0, 0.5]),
+    ),
     # norms at zero
     Edge("norm() of zeros", lambda lib, x: x.norm(), ([0.0, 0.0, 0.0],)),
     Edge("norm(dim) with a zero row", lambda lib, x: x.norm(dim=1), ([[0.0, 0.0], [3.0, 4.0]],)),
     Edge("norm(p=1) at 0", lambda lib, x: x.norm(p=1), ([0.0, 2.0, -1.0],)),
     Edge("norm(p=inf) with ties", lambda lib, x: x.norm(p=INF), ([3.0, -3.0, 1.0],)),
     Edge("norm(p=3) at 0", lambda lib, x: x.norm(p=3), ([0.0, 0.0],)),
+    Edge("norm(p=1.5) with a zero", lambda lib, x: x.norm(p=1.5), ([0.0, 2.0, -1.0],)),
+    Edge("norm(p=0.5) with a zero", lambda lib, x: x.norm(p=0.5), ([0.0, 2.0, -1.0],)),
+    Edge(
+        "norm(dim) of a zero row under a NaN gradient",
+        lambda lib, x: x.norm(dim=1) * lib.tensor([NAN, 1.0], dtype=x.dtype),
+        ([[0.0, 0.0], [3.0, 4.0]],),
+    ),
     # kinks
     Edge("abs at 0", lambda lib, x: x.abs(), ([0.0, -0.0, 2.0, -2.0],)),
     Edge("relu at 0", lambda lib, x: x.relu(), ([0.0, -0.0, 1.0, -1.0],)),
@@ -141,6 +166,18 @@ EDGES = [
         lambda lib, x: F(lib).cross_entropy(x, lib.zeros(0, dtype=lib.int64)),
         (np.zeros((0, 3)),),
     ),
+    Edge(
+        "cross_entropy with label smoothing over no classes (eps / C = inf)",
+        lambda lib, x: F(lib).cross_entropy(
+            x, lib.zeros(0, dtype=lib.int64), reduction="sum", label_smoothing=0.1
+        ),
+        (np.zeros((0, 0)),),
+    ),
+    Edge(
+        "cross_entropy of ignored targets over no classes",
+        lambda lib, x: F(lib).cross_entropy(x, lib.tensor([-100, -100]), reduction="none"),
+        (np.zeros((2, 0)),),
+    ),
     Edge("split of an empty dim", lambda lib, x: x.split(2, dim=0)[0], (np.zeros((0, 3)),)),
     Edge("norm of empty", lambda lib, x: x.norm(), (np.zeros((2, 0)),)),
     Edge("cumsum of empty", lambda lib, x: x.cumsum(0), (np.zeros(0),)),
@@ -203,6 +240,8 @@ EDGES = [
         lambda lib, x, y: (x @ y)[0],
         ([[1.0, 2.0], [3.0, 4.0]], [INF, 1.0]),
     ),
+    Edge("silu under an inf gradient", lambda lib, x: F(lib).silu(x) * INF, ([-1.0, -0.0, 2.0],)),
+    Edge("silu at inf and far below 0", lambda lib, x: F(lib).silu(x), ([-INF, -800.0, INF],)),
     Edge("zero_ does not multiply", _zero_then_scale, ([1.0, 2.0],)),
     Edge("fill_ does not multiply", _fill_then_scale, ([1.0, INF],)),
     Edge("division by zero", lambda lib, x, y: x / y, ([1.0, 0.0, -1.0], [0.0, 0.0, 0.0])),

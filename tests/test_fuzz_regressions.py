@@ -11,7 +11,7 @@ import pytest
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad.errors import ArgumentError, AutogradError, DimError, MinigradError
+from minigrad.errors import ArgumentError, AutogradError, DimError, MinigradError, ShapeError
 
 INF = float("inf")
 
@@ -32,6 +32,14 @@ def test_inplace_mul_by_a_tensor_that_requires_grad_backpropagates():
     (a * a).sum().backward()
     np.testing.assert_allclose(grad_of(x), [18.0, 64.0])  # 2 x y^2
     np.testing.assert_allclose(grad_of(y), [6.0, 32.0])  # 2 x^2 y
+
+
+def test_inplace_mul_of_a_constant_by_a_tensor_that_requires_grad_backpropagates():
+    y = leaf([3.0, 4.0])
+    a = minigrad.tensor([1.0, 2.0], dtype=minigrad.float64)  # needs no grad itself
+    a.mul_(y)  # y's gradient reads the old a, kept as in PyTorch
+    a.sum().backward()
+    np.testing.assert_allclose(grad_of(y), [1.0, 2.0])
 
 
 def test_inplace_on_a_layer_norm_output_backpropagates():
@@ -150,6 +158,62 @@ def test_self_overlapping_writes_are_refused():
     np.testing.assert_array_equal(v.numpy(), [6.0, 2.0, 4.0, 6.0])
 
 
+# each (shape of v, statement, whether PyTorch refuses it as a self-overlapping write)
+SETITEM_OVERLAPS = [
+    ((1, 1), "v[..., 0] = v", True),  # v broadcast from one element: stride 0, not v[..., 0]
+    ((1, 1), "v[0] = v", True),
+    ((1,), "v[0] = v", False),  # v loses its leading 1: exactly v[0]
+    ((1, 2, 1), "w = v.movedim(2, 1); w[-1] = w", True),  # expanded w: strides (2, 1), not (1, 1)
+    ((1, 3), "v[...] = v[0]", False),
+    ((3,), "v[:] = v[0]", False),  # a 0-d value is read first (a fill)
+    ((3,), "v[:] = v[0:1]", False),  # broadcast: not dense, so not judged
+    ((1, 1), "v[0] = v.t()", True),
+    ((3,), "v[1:] = v[:-1]", True),
+    ((1,), "v[v >= 0] = v", False),  # one element through one mask: read first (masked_fill_)
+    ((1, 1, 1), "v[v >= 0] = v", False),
+    ((2, 2), "v[0, v[0] >= 0] = v[0, 0]", False),
+    ((), "v[v >= 0] = v", True),  # a 0-d mask indexes as a list of indices
+    ((2,), "v[v >= 0] = v", True),
+    ((1,), "v[[0]] = v", True),
+    ((2,), "v[[0]] = v[1]", True),
+    ((1, 0), "v[v > 0] = v", False),  # the value loses its leading 1 as a view: another tensor
+    ((0,), "v[[]] = v", True),  # the very same (empty) tensor
+]
+
+
+@pytest.mark.parametrize(("shape", "statement", "refused"), SETITEM_OVERLAPS)
+def test_setitem_overlap_follows_pytorchs_rules(shape, statement, refused):
+    v = minigrad.zeros(shape, dtype=minigrad.float64)
+    if refused:
+        with pytest.raises(AutogradError, match="single memory location"):
+            exec(statement, {"v": v})  # noqa: S102 - the statements above
+    else:
+        exec(statement, {"v": v})  # noqa: S102
+
+
+def test_masked_fill_takes_a_0_d_value_read_before_the_write():
+    v = minigrad.tensor([1.0, 2.0, 3.0])
+    v.masked_fill_(v > 1.5, v[0])  # PyTorch reads the 0-d value first: no overlap
+    np.testing.assert_array_equal(v.numpy(), [1.0, 1.0, 1.0])
+    with pytest.raises(ShapeError, match="0-dimensional value tensor"):
+        v.masked_fill(v > 0, v[:1])
+
+
+def test_a_split_output_is_unusable_while_recording_after_a_write_to_its_base():
+    b = leaf([[1.0, 2.0], [3.0, 4.0]]) * 1.0
+    row = b.chunk(2)[1]
+    b[1:] = 1.5  # PyTorch cannot remake the graph place of one of several views
+    for _ in range(2):  # every time, not only the first
+        with pytest.raises(AutogradError, match="multiple views"):
+            row * 2.0
+    with minigrad.no_grad():
+        np.testing.assert_array_equal((row * 2.0).numpy(), [[3.0, 3.0]])
+    plain = minigrad.ones(2, 2)
+    piece = plain.chunk(2)[1]
+    plain[1:] = 2.0  # nothing requires grad: fine
+    assert (piece + 1.0).sum().item() == 6.0
+
+
 # ---- empty and 0-d tensors work wherever PyTorch's do ---------------------------------------------
 def test_empty_and_zero_d_movement():
     empty = minigrad.zeros(0, 3)
@@ -175,6 +239,16 @@ def test_index_select_is_contiguous_and_masked_fill_broadcasts_the_input():
     assert picked.is_contiguous() and picked.view(4).shape == (4,)
     filled = minigrad.zeros(3).masked_fill(minigrad.ones(2, 3, dtype=minigrad.bool), 1.0)
     assert filled.shape == (2, 3) and filled.sum().item() == 6.0
+
+
+@pytest.mark.parametrize(
+    "op",
+    [lambda t: t.softmax(0), lambda t: F.log_softmax(t, 1), lambda t: t.cumsum(0)],
+    ids=["softmax", "log_softmax", "cumsum"],
+)
+def test_softmax_and_cumsum_of_a_transposed_tensor_are_contiguous(op):
+    out = op(minigrad.ones(3, 2).mT)  # as PyTorch's: a view of them works
+    assert out.is_contiguous() and out.view(-1).shape == (6,)
 
 
 def test_movedim():
@@ -210,3 +284,9 @@ def test_masked_write_backpropagates_also_when_the_mask_selects_nothing(rows):
     y.sum().backward()
     expected = np.where(np.arange(rows * 3.0).reshape(rows, 3) > 2, 2.0, 1.0)
     np.testing.assert_array_equal(grad_of(x), expected)
+
+
+def test_sort_takes_pytorchs_stable_flag():
+    x = minigrad.tensor([2.0, 1.0, 2.0, 1.0])
+    assert x.sort(descending=True, stable=True).indices.tolist() == [0, 2, 1, 3]
+    assert x.argsort(stable=False).tolist() == [1, 3, 0, 2]  # stable anyway: an allowed order

@@ -193,10 +193,17 @@ class TensorBase:
     def _remake_view(self) -> None:
         """Take this view's graph place again from its base's current one (after a write)."""
         view = self._view
-        view.version = self._version.value
         if view.base._version is not self._version:  # no longer the same memory (``.data =``)
             self._view = None
             return
+        if view.multi and (self._grad_fn is not None or view.base._requires_grad):
+            raise AutogradError(
+                "this view is one of the outputs of a function that returns multiple views "
+                "(split, chunk, unbind), and its base or another view of its base has been "
+                "modified inplace. Such functions do not allow the output views to be modified "
+                "inplace. You should replace the inplace operation by an out-of-place one."
+            )
+        view.version = self._version.value
         with set_grad_enabled(view.recorded):
             fresh = view.node.fn.apply(view.base, **view.settings)
         self._grad_fn, self._requires_grad = fresh._grad_fn, fresh._requires_grad
@@ -366,7 +373,8 @@ def check_overlap(op: str, xp, dst, src, exact_ok=True) -> None:
     the order of the element writes), as PyTorch does; ``exact_ok``: a source that is exactly
     the destination (same elements in the same layout) is fine, as in ``x.add_(x)``.
 
-    As in PyTorch, only dense layouts are judged (it lets the others through).
+    As in PyTorch, only dense layouts are judged (it lets the others through), and the same
+    layout means the same strides, those of size-1 axes included.
     """
     if dst is src:  # the very same array (even an empty one)
         same = True

@@ -43,7 +43,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x); ``inplace=True`` writes the result into ``input`` and returns it."""
     if inplace:  # backward needs x, which the write replaces: compute from a copy of it
         return input._inplace("silu_", lambda x: silu(x.clone()))
-    return input * input.sigmoid()
+    return fused.Silu.apply(input._floating())
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -244,20 +244,27 @@ def _nll(logp: Tensor, target: Tensor, weight, ignore_index, reduction, smoothin
     n_classes = logp.shape[class_dim]
     _check_range(target, n_classes, op, "Target", ignore=ignore_index)
     valid = target != ignore_index
-    safe_target = target.masked_fill(~valid, 0)
-    picked = logp.gather(class_dim, safe_target.unsqueeze(class_dim)).squeeze(class_dim)
     # each target's weight: weight[target], 0 where the target is ignored
-    counts = (
-        valid.to(logp.dtype) if weight is None else weight[safe_target].masked_fill(~valid, 0.0)
-    )
-    loss = -picked if weight is None else -picked * counts
-    if smoothing:
-        spread = _per_class(logp, weight, class_dim).sum(class_dim) / n_classes
-        loss = loss * (1.0 - smoothing) - spread * smoothing
-    loss = loss.masked_fill(~valid, 0.0)
-    if reduction == "mean":
-        return loss.sum() / counts.sum()
-    return _reduce(loss, reduction, op)
+    counts = valid.to(logp.dtype)
+    if n_classes == 0:  # every target is ignored (checked above): the empty sum picks 0s
+        picked = logp.sum(class_dim)
+    else:
+        safe_target = target.masked_fill(~valid, 0)
+        picked = logp.gather(class_dim, safe_target.unsqueeze(class_dim)).squeeze(class_dim)
+        if weight is not None:
+            counts = weight[safe_target].masked_fill(~valid, 0.0)
+    loss = (-picked if weight is None else -picked * counts).masked_fill(~valid, 0.0)
+
+    def reduce(terms):  # a mean is over the targets' weights (their count without weights)
+        return terms.sum() / counts.sum() if reduction == "mean" else _reduce(terms, reduction, op)
+
+    if not smoothing:
+        return reduce(loss)
+    # (1 - eps) * nll + eps / C * sum over classes of -log p, each term reduced, as in PyTorch
+    # (so that no classes give 0 * inf = NaN there, whatever the batch)
+    spread = -_per_class(logp, weight, class_dim).sum(class_dim).masked_fill(~valid, 0.0)
+    per_class = smoothing / n_classes if n_classes else math.inf
+    return reduce(loss) * (1.0 - smoothing) + reduce(spread) * per_class
 
 
 def _legacy_reduction(size_average, reduce, reduction: str) -> str:

@@ -78,13 +78,25 @@ class Div(Op):
         return _binary_grads(ctx, g / b if need_a else None, -g * a / (b * b) if need_b else None)
 
 
+def ieee_power(xp, a, b):
+    """``a ** b`` elementwise by IEEE 754's pow, as PyTorch computes a power by a tensor. NumPy's
+    ``power`` takes an exponent of 0.5 that it repeats (a 0-d or broadcast array) as ``sqrt``,
+    which differs at -inf (NaN, not inf) and -0 (-0, not 0); ``float_power`` has no such
+    shortcut (it computes in float64, then the result is rounded back to the inputs' dtype)."""
+    if a.dtype.kind != "f":
+        return a**b
+    return xp.float_power(a, b).astype(a.dtype, copy=False)
+
+
 class Pow(Op):
-    """z = a ** b.   da = dz * b * a^(b-1) (0 where b = 0),  db = dz * z * log(a) (0 where a = 0
-    and b >= 0): PyTorch's values where the formulas give 0 * inf (``x ** 0`` at x = 0)."""
+    """z = a ** b (a tensor exponent).   da = dz * b * a^(b-1) (0 where b = 0),
+    db = dz * (z * log(a), 0 where a = 0 and b >= 0): PyTorch's values where the formulas give
+    0 * inf (``x ** 0`` at x = 0). As in PyTorch, da is selected, db's factor is selected and
+    then multiplied by dz (a NaN or inf dz gives NaN there)."""
 
     @staticmethod
     def forward(ctx, a, b):
-        z = a**b
+        z = ieee_power(ctx.xp, a, b)
         # z only for b's gradient: PyTorch saves no output for a constant exponent (x ** 2), so
         # an in-place op on z is fine then
         ctx.save_for_backward(a, b, z if ctx.needs_input_grad[1] else None)
@@ -95,8 +107,30 @@ class Pow(Op):
         a, b, z = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         ga = select(b != 0, g * b * a ** (b - 1)) if need_a else None
-        gb = select(~((a == 0) & (b >= 0)), g * z * a.log()) if need_b else None
+        gb = g * select(~((a == 0) & (b >= 0)), z * a.log()) if need_b else None
         return _binary_grads(ctx, ga, gb)
+
+
+class PowScalar(Op):
+    """z = x ** c for a number c.   dx = dz * c * x^(c-1) (0 where c = 0), the power taken by the
+    same rule. As in PyTorch, x ** 0.5 is sqrt(x) and x ** -0.5 is 1 / sqrt(x): NaN at -inf
+    (IEEE pow gives inf and 0), and -0 and -inf at -0 (pow: 0 and inf)."""
+
+    @staticmethod
+    def forward(ctx, x, exponent):
+        ctx.exponent = exponent
+        ctx.save_for_backward(x)
+        if exponent == 0.5:
+            return ctx.xp.sqrt(x)
+        if exponent == -0.5:
+            return 1.0 / ctx.xp.sqrt(x)
+        return x**exponent
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        c = ctx.exponent
+        return (x.new_zeros(x.shape) if c == 0 else g * (x ** (c - 1) * c),)
 
 
 def _pick_grads(ctx, g, a_loses, b_loses):
@@ -282,15 +316,18 @@ class TanhBackward(Op):
         return (dz * (1.0 - y * y) if need_g else None, dz * g * y * -2.0 if need_y else None)
 
 
+def sigmoid(xp, x):
+    """1 / (1 + exp(-x)) without overflow: exp(-|x|) on both sides of 0 (it is at most 1)."""
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
 class Sigmoid(Op):
     """y = 1 / (1 + exp(-x)).   dx = dy * y * (1 - y)"""
 
     @staticmethod
     def forward(ctx, x):
-        xp = ctx.xp
-        # exp of a non-positive number never overflows: use exp(-|x|) on both sides
-        e = xp.exp(-xp.abs(x))
-        y = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+        y = sigmoid(ctx.xp, x)
         ctx.save_for_backward(y)
         return y
 

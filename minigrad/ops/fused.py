@@ -15,6 +15,7 @@ from ..autograd.grad_mode import STATE
 from ..autograd.graph import Op
 from ..backend.base import INV_SQRT_2PI, SQRT_HALF
 from .broadcast import unbroadcast
+from .elementwise import sigmoid
 from .reduce import peak
 
 
@@ -24,7 +25,8 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        y = ctx.backend.softmax(x, dim)
+        # contiguous whatever the input's layout, as PyTorch's (its .view works)
+        y = ctx.backend.softmax(ctx.xp.asarray(x, order="C"), dim)
         ctx.save_for_backward(y)
         return y
 
@@ -43,6 +45,7 @@ class LogSoftmax(Op):
     def forward(ctx, x, dim):
         xp = ctx.xp
         ctx.dim = dim
+        x = xp.asarray(x, order="C")  # so is the result, as PyTorch's (its .view works)
         shifted = x - peak(xp, x, (dim,))
         y = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
         ctx.save_for_backward(y)
@@ -136,6 +139,24 @@ class Gelu(Op):
         cdf = ctx.intermediate(saved, lambda: 0.5 * (1.0 + (x * SQRT_HALF).erf()))
         pdf = (x * x * -0.5).exp() * INV_SQRT_2PI
         return (g * (cdf + x * pdf),)
+
+
+class Silu(Op):
+    """y = x * s, s = sigmoid(x).   dx = dy * (s * (1 + x * (1 - s))): the derivative is formed
+    before it multiplies dy, as in PyTorch's kernel, so an infinite dy gives an infinite dx
+    (the product rule's two terms, dy * s + dy * x * s * (1 - s), would give inf - inf)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        s = sigmoid(ctx.xp, x)
+        ctx.save_for_backward(x, s)
+        return x * s
+
+    @staticmethod
+    def backward(ctx, g):
+        x, saved = ctx.saved_tensors
+        s = ctx.intermediate(saved, x.sigmoid)
+        return (g * (s * (1.0 + x * (1.0 - s))),)
 
 
 class Attention(Op):

@@ -78,8 +78,10 @@ class Amin(_Extreme):
 
 
 class Norm(Op):
-    """y = (sum |x|^p)^(1/p) over dims (p > 0).   dx = dy * x |x|^(p-2) / y^(p-1), and 0 where
-    y = 0: PyTorch's subgradient at the origin (the formula gives 0 / 0 there)."""
+    """y = (sum |x|^p)^(1/p) over dims (p > 0).   dx = sign(x) |x|^(p-1) * dy / y^(p-1), with
+    0 for dy / y^(p-1) where y = 0 (PyTorch's subgradient at the origin: the formula gives
+    0 / 0) and for sign(x) |x|^(p-1) where x = 0. As in PyTorch, for p = 2 the factor x / y is
+    the one masked, then multiplied by dy (a NaN dy stays NaN at the origin)."""
 
     @staticmethod
     def forward(ctx, x, p, dims, keepdim):
@@ -99,10 +101,9 @@ class Norm(Op):
         keep = _keepdim_shape(x.shape, ctx.dims)
         y, g = y.reshape(keep), g.reshape(keep)
         if p == 2:
-            dx = g * x / y
-        else:
-            dx = g * x * x.abs() ** (p - 2) / y ** (p - 1)
-        return (select(y != 0, dx),)
+            return (g * select(y != 0, x / y),)
+        scaled = select(x != 0, x.sign() * x.abs() ** (p - 1))
+        return (scaled * select(y != 0, g / y ** (p - 1)),)
 
 
 class Cumsum(Op):
@@ -111,7 +112,8 @@ class Cumsum(Op):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        return ctx.xp.cumsum(x, axis=dim)
+        # contiguous whatever the input's layout, as PyTorch's (its .view works)
+        return ctx.xp.cumsum(ctx.xp.asarray(x, order="C"), axis=dim)
 
     @staticmethod
     def backward(ctx, g):

@@ -53,6 +53,8 @@ class ElementwiseMixin:
         return self._float_operands(other)._binary(ew.Div, other, reverse=True)
 
     def __pow__(self, other):
+        if type(other) in (float, int) and self._data.dtype.kind == "f":
+            return ew.PowScalar.apply(self, exponent=other)  # PyTorch's pow(Tensor, Scalar)
         return self._binary(ew.Pow, other)
 
     def __rpow__(self, other):

@@ -9,7 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import device_mismatch
-from ..autograd.tensor_base import TensorBase, check_overlap, drop_leading_ones
+from ..autograd.tensor_base import TensorBase, check_overlap
 from ..errors import (
     ArgumentError,
     DeviceError,
@@ -56,12 +56,7 @@ class IndexingMixin:
             value = value.to(self._device, self.dtype)
         recording = STATE.grad_enabled and (self.requires_grad or value.requires_grad)
         try:
-            # a view index writes like copy_ into the view (a source that partly overlaps it is
-            # refused); index arrays write like index_put_ (a source that overlaps at all is)
-            basic = movement.is_basic_index(index)
-            target = self._data[index] if basic else self._data
-            source = drop_leading_ones(value._data, target.ndim)
-            check_overlap("__setitem__", self._xp, target, source, exact_ok=basic)
+            check_setitem_overlap(self._xp, self._data, index, value._data)
             if recording:
                 result = movement.IndexPut.apply(self._alias(), value, index=index)
             else:
@@ -204,6 +199,11 @@ class IndexingMixin:
         """``value`` where ``mask`` is True, else ``self``; the result has the shape ``mask``
         and ``self`` broadcast to, as in PyTorch."""
         check_mask(mask, self, "masked_fill")
+        if isinstance(value, TensorBase) and value.ndim:
+            raise ShapeError(
+                f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.ndim} dimension(s)."
+            )
         value = value.to(self.dtype) if isinstance(value, TensorBase) else self._like(value)
         return where(mask, value, self)
 
@@ -261,6 +261,62 @@ def to_raw_index(index, x):
         else:
             out.append(p)
     return tuple(out) if isinstance(index, tuple) else out[0]
+
+
+def check_setitem_overlap(xp, data, index, value) -> None:
+    """Refuse ``data[index] = value`` where ``value`` shares memory with ``data`` as PyTorch does.
+
+    A view index (ints, slices) writes like ``copy_`` into the view: a 0-d value is read first
+    (a fill); a value of another shape loses its leading size-1 axes and is expanded to the
+    view's shape (with PyTorch's strides, ``_expanded``); then a source that overlaps the view
+    other than exactly is refused. Index arrays write like ``index_put_``, which refuses a
+    source that overlaps at all, except where a single mask (of 1 or more axes) writes a
+    one-element value: that value is read first (``masked_fill_``). Either way the value loses
+    its leading size-1 axes first, as a view: an empty value then is another tensor, which
+    overlaps nothing (an empty tensor written into itself as it is is refused).
+    """
+    if movement.is_basic_index(index):
+        target = data[index]
+        if value.shape == target.shape:
+            check_overlap("__setitem__", xp, target, value)
+        elif value.ndim:
+            source = _expanded(xp, _without_leading_ones(value), target.shape)
+            check_overlap("__setitem__", xp, target, source)
+        return
+    parts = index if isinstance(index, tuple) else (index,)
+    arrays = [p for p in parts if not (p is None or p is Ellipsis or isinstance(p, slice))]
+    single_mask = len(arrays) == 1 and arrays[0].dtype.kind == "b" and arrays[0].ndim > 0
+    if not (single_mask and value.size == 1):
+        check_overlap("__setitem__", xp, data, _without_leading_ones(value), exact_ok=False)
+
+
+def _expanded(xp, array, shape):
+    """A read-only view of ``array`` broadcast to ``shape``, with the strides PyTorch's
+    ``expand`` gives: 0 on each axis it repeats; on a new size-1 axis, the size of the axis
+    after it times that axis's stride (0 if there is none). So a single element expanded to
+    one or more axes has stride 0 on each, and is never exactly a view of that shape."""
+    if array.ndim > len(shape):
+        raise ValueError(f"cannot broadcast {array.shape} to {shape}")
+    strides, inner = [], 0
+    for i in range(1, len(shape) + 1):  # from the last axis
+        j = array.ndim - i
+        if j < 0:  # a new axis
+            stride = inner if shape[-i] == 1 else 0
+        elif array.shape[j] == shape[-i]:
+            stride = array.strides[j]
+        elif array.shape[j] == 1:
+            stride = 0
+        else:
+            raise ValueError(f"cannot broadcast {array.shape} to {shape}")
+        strides.append(stride)
+        inner = shape[-i] * stride
+    return xp.lib.stride_tricks.as_strided(array, shape, tuple(reversed(strides)), writeable=False)
+
+
+def _without_leading_ones(array):
+    """``array`` without its leading size-1 axes: a view, or ``array`` itself if it has none."""
+    ones = next((i for i, n in enumerate(array.shape) if n != 1), array.ndim)
+    return array.reshape(array.shape[ones:]) if ones else array
 
 
 def mixes_ints_and_arrays(index) -> bool:

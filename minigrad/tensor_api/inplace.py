@@ -19,11 +19,14 @@ class InplaceMixin:
     def _inplace(self, op: str, compute, source=None) -> TensorBase:
         """Run ``compute(x)`` on this tensor's current value and store the result in place.
 
-        When recording, ``x`` is a snapshot of the value (``TensorBase._snapshot``), so that the
-        recorded op keeps the input its backward may need. ``source``: the other tensor the op
-        reads, which must not partly overlap this one.
+        When recording (this tensor or ``source`` requires grad), ``x`` is a snapshot of the
+        value (``TensorBase._snapshot``), so that the recorded op keeps the input its backward
+        may need (``a.mul_(b)``: b's gradient reads the old a). ``source``: the other tensor the
+        op reads, which must not partly overlap this one.
         """
-        recording = STATE.grad_enabled and self._requires_grad
+        recording = STATE.grad_enabled and (
+            self._requires_grad or (isinstance(source, TensorBase) and source._requires_grad)
+        )
         self._check_inplace(op, source)
         return self._assign(compute(self._snapshot() if recording else self.detach()), op)
 
@@ -47,7 +50,8 @@ class InplaceMixin:
         return self._inplace("clamp_", lambda x: x.clamp(min, max))
 
     def masked_fill_(self, mask, value) -> TensorBase:
-        return self._inplace("masked_fill_", lambda x: x.masked_fill(mask, value), source=value)
+        # the value is a number or a 0-d tensor, read before the write (as in PyTorch)
+        return self._inplace("masked_fill_", lambda x: x.masked_fill(mask, value))
 
     def scatter_(self, dim, index, src=None, value=None) -> TensorBase:
         return self._inplace("scatter_", lambda x: x.scatter(dim, index, src, value))

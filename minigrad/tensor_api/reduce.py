@@ -129,16 +129,18 @@ class ReduceMixin:
     def any(self, dim=None, keepdim=False) -> TensorBase:
         return discrete.Any.apply(self, dims=normalize_dims(dim, self.ndim, "any"), keepdim=keepdim)
 
-    def sort(self, dim=-1, descending=False):
-        """(values, indices) along ``dim``; values are gathered, so gradients flow through them."""
+    def sort(self, dim=-1, descending=False, *, stable=False):
+        """(values, indices) along ``dim``; values are gathered, so gradients flow through them.
+        The sort is always stable (ties keep their order): with ``stable=False`` PyTorch may put
+        ties in any order, so this is one of its allowed results."""
         d = normalize_dim(dim, self.ndim, "sort")
         if self.ndim == 0:  # a new tensor (not this one), as in PyTorch
             return values_indices(self.clone(), self._like(0, dtypes.int64))
         indices = discrete.Argsort.apply(self, dim=d, descending=descending)
         return values_indices(self.gather(d, indices), indices)
 
-    def argsort(self, dim=-1, descending=False) -> TensorBase:
-        return self.sort(dim, descending).indices
+    def argsort(self, dim=-1, descending=False, *, stable=False) -> TensorBase:
+        return self.sort(dim, descending, stable=stable).indices
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
         """The ``k`` largest (or smallest) entries along ``dim`` as (values, indices)."""
