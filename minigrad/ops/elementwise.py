@@ -339,19 +339,19 @@ class Sigmoid(Op):
 
 class SigmoidBackward(Op):
     """sigmoid's gradient as one op (PyTorch's ``sigmoid_backward``), as ``TanhBackward``.
-    z = dy * y * (1 - y).   d(dy) = dz * y * (1 - y),  dy_ = dz * dy * (1 - 2y)"""
+    z = dy * (1 - y) * y.   d(dy) = dz * (1 - y) * y,  dy_ = dz * dy * (1 - 2y)"""
 
     @staticmethod
     def forward(ctx, g, y):
         ctx.save_for_backward(g, y)
-        return g * y * (1 - y)
+        return g * (1 - y) * y
 
     @staticmethod
     def backward(ctx, dz):
         g, y = ctx.saved_tensors
         need_g, need_y = ctx.needs_input_grad
         return (
-            dz * y * (1.0 - y) if need_g else None,
+            dz * (1.0 - y) * y if need_g else None,
             dz * g * (1.0 - 2.0 * y) if need_y else None,
         )
 

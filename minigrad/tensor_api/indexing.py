@@ -291,7 +291,7 @@ def check_setitem_overlap(xp, data, index, value) -> None:
 
 
 def _expanded(xp, array, shape):
-    """A read-only view of ``array`` broadcast to ``shape``, with the strides PyTorch's
+    """A view of ``array`` broadcast to ``shape``, with the strides PyTorch's
     ``expand`` gives: 0 on each axis it repeats; on a new size-1 axis, the size of the axis
     after it times that axis's stride (0 if there is none). So a single element expanded to
     one or more axes has stride 0 on each, and is never exactly a view of that shape."""
@@ -310,7 +310,8 @@ def _expanded(xp, array, shape):
             raise ValueError(f"cannot broadcast {array.shape} to {shape}")
         strides.append(stride)
         inner = shape[-i] * stride
-    return xp.lib.stride_tricks.as_strided(array, shape, tuple(reversed(strides)), writeable=False)
+    # only read, for the overlap check (CuPy's as_strided has no ``writeable`` flag)
+    return xp.lib.stride_tricks.as_strided(array, shape, tuple(reversed(strides)))
 
 
 def _without_leading_ones(array):
