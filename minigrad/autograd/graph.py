@@ -50,7 +50,6 @@ from .grad_mode import STATE
 _OUTPUT = object()  # marks the op's output among its saved values
 _requires_grad = attrgetter("_requires_grad")
 _data = attrgetter("_data")
-_grad_fn = attrgetter("grad_fn")
 _version_value = attrgetter("_version.value")
 
 
@@ -270,7 +269,11 @@ class Op:
             result._version = first._version  # a copy (reshape of a transpose) has its own
             result._view = ViewOf(first, ctx, settings, result._version.value, STATE.grad_enabled)
         if record:
-            ctx.next_functions = tuple(map(_grad_fn, inputs))
+            # each input's grad_fn (read from the slot unless the input is a view, whose node
+            # the grad_fn property may have to remake first)
+            ctx.next_functions = tuple(
+                [t._grad_fn if t._view is None else t.grad_fn for t in inputs]
+            )
             if ctx.to_save:
                 ctx._resolve_saved(out, result._version)
             ctx.out_data = out
