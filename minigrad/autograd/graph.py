@@ -145,6 +145,7 @@ class Node:
         they have now, for backward to check that they were not modified in place since."""
         inputs = self.inputs
         resolved = []
+        saves_input = False
         for a in self.to_save:
             if a is out:
                 resolved.append(_OUTPUT)
@@ -155,11 +156,13 @@ class Node:
                 for i, t in enumerate(inputs):
                     if a is t._data:
                         resolved.append(i)
+                        saves_input = True
                         break
                 else:
                     resolved.append(a)
         self.to_save = resolved
-        self.versions = tuple(map(_version_value, inputs))
+        if saves_input:
+            self.versions = tuple(map(_version_value, inputs))
 
     @property
     def saved_tensors(self) -> tuple:
