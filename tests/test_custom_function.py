@@ -15,6 +15,7 @@ import minigrad
 from minigrad import viz
 from minigrad.autograd import Function, gradcheck, gradgradcheck, once_differentiable
 from minigrad.autograd.gradcheck import GradcheckError
+from tools.pytorch_coverage import legendre  # the tutorial's LegendrePolynomial3
 
 RNG = np.random.default_rng(0)
 V = RNG.standard_normal(5)
@@ -45,30 +46,13 @@ def relu_program(lib):
     return y, x.grad, type(y.grad_fn).__name__ if lib is not minigrad else y.grad_fn.name
 
 
-def legendre_class(lib):
-    class LegendrePolynomial3(lib.autograd.Function):
-        """P3(x) = (5x^3 - 3x) / 2.   dx = dy * 3(5x^2 - 1) / 2"""
-
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return 0.5 * (5 * x**3 - 3 * x)
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            (x,) = ctx.saved_tensors
-            return grad_output * 1.5 * (5 * x**2 - 1)
-
-    return LegendrePolynomial3
-
-
 def legendre_fit(lib, steps=60):
     """Fit y = sin(x) with a + b * P3(c + d x) by plain gradient descent, as the tutorial does
     (fewer points and steps): the loss and the weights after every step."""
     x = lib.linspace(-math.pi, math.pi, 200, dtype=lib.float64)
     y = lib.sin(x)
     a, b, c, d = (lib.full((), v, dtype=lib.float64, requires_grad=True) for v in (0, -1, 0, 0.3))
-    P3 = legendre_class(lib).apply
+    P3 = legendre(lib).apply
     history = []
     for _ in range(steps):
         loss = (a + b * P3(c + d * x) - y).pow(2).sum()
@@ -266,7 +250,7 @@ def needs_input_grad_program(lib):
 
 def double_backward_program(lib):
     """A backward written in differentiable ops has second derivatives (create_graph=True)."""
-    P3 = legendre_class(lib).apply
+    P3 = legendre(lib).apply
     x = lib.tensor(V, requires_grad=True)
     (gx,) = lib.autograd.grad(P3(x).sum(), x, create_graph=True)
     (ggx,) = lib.autograd.grad((gx * gx).sum(), x)
@@ -371,7 +355,7 @@ def test_legendre_fit_descends():
 
 def test_gradcheck_and_gradgradcheck_on_custom_functions():
     x = minigrad.tensor(V, requires_grad=True)
-    P3 = legendre_class(minigrad).apply
+    P3 = legendre(minigrad).apply
     assert gradcheck(P3, (x,))
     assert gradgradcheck(P3, (x,))
 
@@ -466,7 +450,7 @@ def test_once_differentiable_refuses_a_second_derivative():
 
 
 def test_functions_are_called_through_apply():
-    P3 = legendre_class(minigrad)
+    P3 = legendre(minigrad)
     with pytest.raises(RuntimeError, match="should not be instantiated"):
         P3()
     # forward may still be called directly, as a plain static method
@@ -530,7 +514,7 @@ def test_an_input_returned_as_is_comes_back_as_a_new_tensor():
 
 
 def test_no_input_requires_grad_records_nothing():
-    P3 = legendre_class(minigrad).apply
+    P3 = legendre(minigrad).apply
     y = P3(minigrad.tensor(V))
     assert y.grad_fn is None and not y.requires_grad
     np.testing.assert_allclose(y.numpy(), 0.5 * (5 * V**3 - 3 * V))

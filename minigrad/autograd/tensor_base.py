@@ -65,7 +65,9 @@ class TensorBase:
 
     @classmethod
     def _make(cls, data, device: Device, grad_fn=None, requires_grad=False) -> TensorBase:
-        """Wrap a backend array without copying or checking: the fast path every op uses."""
+        """Wrap a backend array without copying or checking: the fast path every op uses.
+        It sets the fields ``__init__`` sets, inline (a shared setter would be one more call per
+        op)."""
         if isinstance(data, np.generic):  # NumPy gives scalars for 0-d results; CuPy gives arrays
             data = np.asarray(data)  # an array, so that in-place writes and views work on it
         t = object.__new__(cls)
@@ -359,13 +361,14 @@ def put_values(out, index, values) -> None:
     out[index] = values
 
 
-def drop_leading_ones(values, ndim: int):
-    """``values`` without the leading size-1 axes beyond ``ndim`` (PyTorch drops them when it
-    writes values into an indexed place)."""
-    lead = values.ndim - ndim
-    if lead > 0 and all(n == 1 for n in values.shape[:lead]):
-        return values.reshape(values.shape[lead:])
-    return values
+def drop_leading_ones(values, ndim: int = 0):
+    """``values`` without its leading size-1 axes, keeping at least ``ndim`` axes: a view, or
+    ``values`` itself if there are none to drop. PyTorch drops them from a value it writes into an
+    indexed place (and reads the value so before it checks it for overlap)."""
+    ones = 0
+    while ones < values.ndim - ndim and values.shape[ones] == 1:
+        ones += 1
+    return values.reshape(values.shape[ones:]) if ones else values
 
 
 def check_overlap(op: str, xp, dst, src, exact_ok=True) -> None:

@@ -88,8 +88,9 @@ class LayerNorm(Op):
             )
         # recorded (create_graph=True): the same formulas in Tensor ops, mean and rstd
         # recomputed from x so that they carry their own gradients
-        rstd = (x.var(dims, correction=0, keepdim=True) + eps).rsqrt()
-        xhat = (x - x.mean(dims, keepdim=True)) * rstd
+        centred = x - x.mean(dims, keepdim=True)
+        rstd = ((centred * centred).mean(dims, keepdim=True) + eps).rsqrt()
+        xhat = centred * rstd
         dxhat = g * w
         mean_d = dxhat.mean(dims, keepdim=True)
         mean_dh = (dxhat * xhat).mean(dims, keepdim=True)

@@ -9,7 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import device_mismatch
-from ..autograd.tensor_base import TensorBase, check_overlap
+from ..autograd.tensor_base import TensorBase, check_overlap, drop_leading_ones
 from ..errors import (
     ArgumentError,
     DeviceError,
@@ -280,14 +280,14 @@ def check_setitem_overlap(xp, data, index, value) -> None:
         if value.shape == target.shape:
             check_overlap("__setitem__", xp, target, value)
         elif value.ndim:
-            source = _expanded(xp, _without_leading_ones(value), target.shape)
+            source = _expanded(xp, drop_leading_ones(value), target.shape)
             check_overlap("__setitem__", xp, target, source)
         return
     parts = index if isinstance(index, tuple) else (index,)
     arrays = [p for p in parts if not (p is None or p is Ellipsis or isinstance(p, slice))]
     single_mask = len(arrays) == 1 and arrays[0].dtype.kind == "b" and arrays[0].ndim > 0
     if not (single_mask and value.size == 1):
-        check_overlap("__setitem__", xp, data, _without_leading_ones(value), exact_ok=False)
+        check_overlap("__setitem__", xp, data, drop_leading_ones(value), exact_ok=False)
 
 
 def _expanded(xp, array, shape):
@@ -312,12 +312,6 @@ def _expanded(xp, array, shape):
         inner = shape[-i] * stride
     # only read, for the overlap check (CuPy's as_strided has no ``writeable`` flag)
     return xp.lib.stride_tricks.as_strided(array, shape, tuple(reversed(strides)))
-
-
-def _without_leading_ones(array):
-    """``array`` without its leading size-1 axes: a view, or ``array`` itself if it has none."""
-    ones = next((i for i, n in enumerate(array.shape) if n != 1), array.ndim)
-    return array.reshape(array.shape[ones:]) if ones else array
 
 
 def mixes_ints_and_arrays(index) -> bool:
