@@ -261,8 +261,10 @@ class Op:
         for t in inputs:
             if t._device is not device:
                 raise device_mismatch(cls.__name__, device, t._device)
-        needs_input_grad = tuple(map(_requires_grad, inputs))
-        record = True in needs_input_grad and cls.differentiable and STATE.grad_enabled
+        record = False
+        if cls.differentiable and STATE.grad_enabled:
+            needs_input_grad = tuple(map(_requires_grad, inputs))
+            record = True in needs_input_grad
         ctx = Node(cls, inputs, device.backend)
         # set before forward, so that forward saves only what the needed gradients use
         ctx.needs_input_grad = needs_input_grad if record else (False,) * len(inputs)
