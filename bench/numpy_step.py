@@ -12,7 +12,7 @@ With N = batch * block tokens, rows of width C, H heads of width D = C / H:
     per block:  x = x + proj(attention(ln_1(x)))         x = x + fc2(gelu(fc1(ln_2(x))))
     loss = mean over tokens of -log softmax(ln_f(x) wte^T)[target]
 
-and backward, the formulas of ``minigrad.ops.nn`` and of each linear layer (dW = dy^T x,
+and backward, the formulas of ``minigrad.ops.fused`` and of each linear layer (dW = dy^T x,
 db = sum(dy), dx = dy W), then AdamW with PyTorch's defaults and the model's parameter groups.
 """
 
@@ -22,9 +22,8 @@ import math
 
 import numpy as np
 
-from minigrad.backend.numpy_backend import erf
+from minigrad.backend.numpy_backend import gelu_block
 
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _BLOCK = 1 << 14  # elements per pass of the blocked elementwise loops (cache-sized temporaries)
 
 
@@ -101,7 +100,7 @@ class NumpyStep:
                 rstd2=buf(N, 1),
                 h2=buf(N, C),
                 f=buf(N, 4 * C),
-                cdf=buf(N, 4 * C),
+                slope=buf(N, 4 * C),
                 g=buf(N, 4 * C),
             )  # fmt: skip
             for _ in range(self.L)
@@ -156,30 +155,11 @@ class NumpyStep:
         if dx is not None:
             np.matmul(dout, self.params[name + ".weight"], out=dx)
 
-    def _gelu(self, f, cdf, g) -> None:
-        """cdf = Phi(f) = (1 + erf(f / sqrt 2)) / 2,  g = f * cdf, in cache-sized blocks."""
-        f1, c1, g1 = f.reshape(-1), cdf.reshape(-1), g.reshape(-1)
+    def _gelu(self, f, slope, g) -> None:
+        """g = f * Phi(f) and slope = dg/df = Phi(f) + f * phi(f), in cache-sized blocks."""
+        f1, s1, g1 = f.reshape(-1), slope.reshape(-1), g.reshape(-1)
         for s in range(0, f1.size, _BLOCK):
-            fb, cb = f1[s : s + _BLOCK], c1[s : s + _BLOCK]
-            np.multiply(fb, math.sqrt(0.5), out=cb)
-            cb[...] = erf(cb)
-            cb += 1.0
-            cb *= 0.5
-            np.multiply(fb, cb, out=g1[s : s + _BLOCK])
-
-    def _gelu_backward(self, dg, f, cdf, df) -> None:
-        """df = dg * (Phi(f) + f * phi(f)), phi(f) = exp(-f^2 / 2) / sqrt(2 pi), in blocks."""
-        d1, f1, c1, o1 = dg.reshape(-1), f.reshape(-1), cdf.reshape(-1), df.reshape(-1)
-        for s in range(0, f1.size, _BLOCK):
-            fb, ob = f1[s : s + _BLOCK], o1[s : s + _BLOCK]
-            tmp = self.scratch[: fb.size]
-            np.multiply(fb, fb, out=tmp)
-            tmp *= -0.5
-            np.exp(tmp, out=tmp)
-            tmp *= _INV_SQRT_2PI
-            tmp *= fb
-            tmp += c1[s : s + _BLOCK]
-            np.multiply(d1[s : s + _BLOCK], tmp, out=ob)
+            gelu_block(f1[s : s + _BLOCK], g1[s : s + _BLOCK], s1[s : s + _BLOCK])
 
     def _heads(self, a):
         """(N, C) -> (B, H, T, D) view."""
@@ -234,7 +214,7 @@ class NumpyStep:
             self._layer_norm(x, p[pre + "ln_2.weight"], p[pre + "ln_2.bias"],
                              a["xhat2"], a["rstd2"], a["h2"])  # fmt: skip
             self._linear(a["h2"], pre + "mlp.c_fc", a["f"])
-            self._gelu(a["f"], a["cdf"], a["g"])
+            self._gelu(a["f"], a["slope"], a["g"])
             self._linear(a["g"], pre + "mlp.c_proj", self.dh)
             x += self.dh
         self._layer_norm(x, p["transformer.ln_f.weight"], p["transformer.ln_f.bias"],
@@ -263,7 +243,7 @@ class NumpyStep:
         for i in reversed(range(self.L)):
             a, pre = self.acts[i], f"transformer.h.{i}."
             self._linear_backward(dx, a["g"], pre + "mlp.c_proj", self.df)
-            self._gelu_backward(self.df, a["f"], a["cdf"], self.df)
+            self.df *= a["slope"]
             self._linear_backward(self.df, a["h2"], pre + "mlp.c_fc", self.dy)
             self._layer_norm_backward(self.dy, a["xhat2"], a["rstd2"], p[pre + "ln_2.weight"],
                                       gr[pre + "ln_2.weight"], gr[pre + "ln_2.bias"], dx)  # fmt: skip

@@ -23,3 +23,11 @@ def test_erf_float32_is_within_a_few_ulps():
     assert got.dtype == np.float32
     assert np.abs(got - expected).max() < 6e-7
     assert np.array_equal(np.sign(got), np.sign(expected))
+
+
+def test_erf_float32_keeps_the_sign_of_zero_and_the_limits():
+    # the sign is set by bit operations on the float32 words, as np.copysign would set it
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -1e-30, 1e-30], dtype=np.float32)
+    got = erf(x)
+    assert np.array_equal(np.signbit(got), [False, True, False, True, False, True, False])
+    assert np.array_equal(got[2:4], [1.0, -1.0]) and np.isnan(got[4])

@@ -15,10 +15,10 @@ class Backend(ABC):
 
     ``xp`` is an array namespace with NumPy's API (``numpy`` itself, ``cupy``, or the strict test
     namespace). The abstract methods are the operations whose spelling differs between
-    libraries. The fused kernels after them (GELU, layer norm, softmax, forward and backward)
-    are written once here in ``xp`` calls; a backend may replace them with faster ones (the NumPy
-    backend runs them in cache-sized blocks on a few threads). Each takes and returns arrays of
-    one floating dtype.
+    libraries. The fused kernels after them (GELU with its slope; layer norm and softmax, forward
+    and backward) are written once here in ``xp`` calls; a backend may replace them with faster
+    ones (the NumPy backend runs them in cache-sized blocks on a few threads). Each takes and
+    returns arrays of one floating dtype.
     """
 
     name: str
@@ -67,17 +67,16 @@ class Backend(ABC):
 
     # ---- fused kernels: generic versions in xp calls ----------------------------------------
     def gelu(self, x):
-        """(y, cdf): y = x * Phi(x) with cdf = Phi(x) = (1 + erf(x / sqrt 2)) / 2."""
-        cdf = self.erf(x * SQRT_HALF).astype(x.dtype, copy=False)
+        """(y, slope): y = x * Phi(x) and its derivative slope = Phi(x) + x * phi(x), where
+        Phi(x) = (1 + erf(x / sqrt 2)) / 2 and phi(x) = exp(-x^2 / 2) / sqrt(2 pi). Forward
+        returns the slope so that backward is one product, dx = dy * slope."""
+        xp = self.xp
+        z = x * SQRT_HALF
+        cdf = self.erf(z).astype(x.dtype, copy=False)
         cdf += 1.0
         cdf *= 0.5
-        return x * cdf, cdf
-
-    def gelu_backward(self, g, x, cdf):
-        """dx = g * (Phi(x) + x * phi(x)),  phi(x) = exp(-x^2 / 2) / sqrt(2 pi)."""
-        xp = self.xp
-        pdf = xp.exp(x * x * -0.5) * INV_SQRT_2PI
-        return g * (cdf + x * pdf)
+        pdf = xp.exp(-(z * z)) * INV_SQRT_2PI
+        return x * cdf, cdf + x * pdf
 
     def layer_norm(self, x, weight, bias, dims: tuple, eps: float):
         """(y, mean, rstd) over the trailing axes ``dims``, which ``weight`` and ``bias`` span:

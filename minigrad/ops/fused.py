@@ -108,6 +108,8 @@ _TANH_CUBIC = 0.044715
 class Gelu(Op):
     """y = x * Phi(x), Phi the standard normal CDF.   dx = dy * (Phi(x) + x * phi(x))
 
+    Forward computes the slope Phi(x) + x * phi(x) with y (the exponential in erf's formula is
+    phi's too) and saves it, so backward is one product.
     ``approximate="tanh"`` uses Phi(x) ~ (1 + tanh(s (x + 0.044715 x^3))) / 2, s = sqrt(2/pi),
     and its exact derivative  dx = dy * ((1 + t) / 2 + x (1 - t^2) s (1 + 3 * 0.044715 x^2) / 2).
     """
@@ -115,15 +117,14 @@ class Gelu(Op):
     @staticmethod
     def forward(ctx, x, approximate):
         xp = ctx.xp
+        ctx.approximate = approximate
         if approximate == "tanh":
             inner = _TANH_SCALE * (x + _TANH_CUBIC * x * x * x)
             t = xp.tanh(inner)
-            ctx.approximate = approximate
             ctx.save_for_backward(x, t)
             return 0.5 * x * (1.0 + t)
-        y, cdf = ctx.backend.gelu(x)
-        ctx.approximate = approximate
-        ctx.save_for_backward(x, cdf)
+        y, slope = ctx.backend.gelu(x)
+        ctx.save_for_backward(x, slope)
         return y
 
     @staticmethod
@@ -135,11 +136,11 @@ class Gelu(Op):
             )
             slope = _TANH_SCALE * (1.0 + 3.0 * _TANH_CUBIC * x * x)
             return (g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * slope),)
-        if not STATE.grad_enabled:
-            return (ctx.constant(ctx.backend.gelu_backward(g._data, x._data, saved._data)),)
-        cdf = ctx.intermediate(saved, lambda: 0.5 * (1.0 + (x * SQRT_HALF).erf()))
-        pdf = (x * x * -0.5).exp() * INV_SQRT_2PI
-        return (g * (cdf + x * pdf),)
+        slope = ctx.intermediate(
+            saved,
+            lambda: 0.5 * (1.0 + (x * SQRT_HALF).erf()) + x * ((x * x * -0.5).exp() * INV_SQRT_2PI),
+        )
+        return (g * slope,)
 
 
 class Silu(Op):
