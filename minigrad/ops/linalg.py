@@ -15,13 +15,16 @@ class Matmul(Op):
     A stack of matrices times one matrix, (..., n, k) @ (k, m) as in every linear layer, runs
     as a single (N, k) @ (k, m) product: NumPy would loop over the stack, and one BLAS call is
     much faster. Its weight gradient is then one product too, with no broadcast sum:
-    dB = A_flat^T @ dC_flat.
+    dB = A_flat^T @ dC_flat. When B is a transposed matrix (a linear layer's ``W.T``), dB is
+    computed as (dC_flat^T @ A_flat)^T, as PyTorch does, so that it has B's layout and W's
+    gradient arrives contiguous instead of needing a transposing copy.
     """
 
     @staticmethod
     def forward(ctx, a, b):
         need_a, need_b = ctx.needs_input_grad
         ctx.save_for_backward(a if need_b else None, b if need_a else None)
+        ctx.b_transposed = b.ndim == 2 and b.strides[0] < b.strides[1]
         if a.ndim > 2 and b.ndim == 2:
             rows = math.prod(a.shape[:-1])  # not -1: NumPy cannot infer it for empty arrays
             return (a.reshape(rows, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[-1:])
@@ -35,9 +38,10 @@ class Matmul(Op):
         ga = unbroadcast(g @ b.mT, a_shape) if need_a else None
         gb = None
         if need_b:
-            if len(a_shape) > 2 and len(b_shape) == 2:
+            if len(b_shape) == 2 and len(a_shape) >= 2:
                 rows = math.prod(a.shape[:-1])
-                gb = a.reshape(rows, a.shape[-1]).mT @ g.reshape(rows, g.shape[-1])
+                a2, g2 = a.reshape(rows, a.shape[-1]), g.reshape(rows, g.shape[-1])
+                gb = (g2.mT @ a2).mT if ctx.b_transposed else a2.mT @ g2
             else:
                 gb = unbroadcast(a.mT @ g, b_shape)
         return ga, gb
