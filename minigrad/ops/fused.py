@@ -16,6 +16,7 @@ from ..autograd.graph import Op
 from ..backend.base import INV_SQRT_2PI, SQRT_HALF
 from .broadcast import unbroadcast
 from .elementwise import sigmoid
+from .linalg import swap_last
 from .reduce import peak
 
 
@@ -173,7 +174,7 @@ class Attention(Op):
     @staticmethod
     def forward(ctx, q, k, v, mask, scale):
         xp = ctx.xp
-        scores = xp.matmul(q, xp.swapaxes(k, -1, -2))
+        scores = xp.matmul(q, swap_last(xp, k))
         scores *= scale
         if mask is not None:
             if mask.dtype == bool:
@@ -193,13 +194,22 @@ class Attention(Op):
     def backward(ctx, g):
         mask, scale = ctx.mask, ctx.scale
         q, k, v, weights = ctx.saved_tensors
+        need_q, need_k, need_v = ctx.needs_input_grad
+        if not STATE.grad_enabled and q.shape[:-2] == k.shape[:-2] == v.shape[:-2]:
+            # a plain backward with no batch axis to sum: the products on the arrays
+            xp, dy, p = ctx.xp, g._data, weights._data
+            ds = ctx.backend.softmax_backward(p, xp.matmul(dy, swap_last(xp, v._data)), -1, scale)
+            return (
+                ctx.constant(xp.matmul(ds, k._data)) if need_q else None,
+                ctx.constant(xp.matmul(swap_last(xp, ds), q._data)) if need_k else None,
+                ctx.constant(xp.matmul(swap_last(xp, p), dy)) if need_v else None,
+            )
         p = ctx.intermediate(weights, lambda: attention_weights(q, k, ctx, mask, scale))
         dp = g @ v.mT
         if STATE.grad_enabled:
             ds = p * (dp - (dp * p).sum(dim=-1, keepdim=True)) * scale
         else:
             ds = ctx.constant(ctx.backend.softmax_backward(p._data, dp._data, -1, scale))
-        need_q, need_k, need_v = ctx.needs_input_grad
         return (
             unbroadcast(ds @ k, q.shape) if need_q else None,
             unbroadcast(ds.mT @ q, k.shape) if need_k else None,

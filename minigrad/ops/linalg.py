@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ..autograd.grad_mode import STATE
 from ..autograd.graph import Op
 from .broadcast import unbroadcast
 
@@ -18,6 +19,10 @@ class Matmul(Op):
     dB = A_flat^T @ dC_flat. When B is a transposed matrix (a linear layer's ``W.T``), dB is
     computed as (dC_flat^T @ A_flat)^T, as PyTorch does, so that it has B's layout and W's
     gradient arrives contiguous instead of needing a transposing copy.
+
+    A plain backward (not recorded) whose operands need no broadcast sum computes the two
+    products on the arrays; a recorded one (``create_graph=True``) uses Tensor ops, so that the
+    gradients have gradients.
     """
 
     @staticmethod
@@ -25,23 +30,54 @@ class Matmul(Op):
         need_a, need_b = ctx.needs_input_grad
         ctx.save_for_backward(a if need_b else None, b if need_a else None)
         ctx.b_transposed = b.ndim == 2 and b.strides[0] < b.strides[1]
-        if a.ndim > 2 and b.ndim == 2:
-            rows = math.prod(a.shape[:-1])  # not -1: NumPy cannot infer it for empty arrays
-            return (a.reshape(rows, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[-1:])
-        return ctx.xp.matmul(a, b)
+        return _product(ctx.xp, a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         a_shape, b_shape = (t.shape for t in ctx.inputs)
         need_a, need_b = ctx.needs_input_grad
+        one_weight = len(b_shape) == 2 and len(a_shape) >= 2
+        if not STATE.grad_enabled and (one_weight or a_shape[:-2] == b_shape[:-2]):
+            xp, dc = ctx.xp, g._data
+            ga = gb = None
+            if need_a:
+                ga = ctx.constant(_product(xp, dc, swap_last(xp, b._data)))
+            if need_b:
+                x = a._data
+                if one_weight:
+                    x, dc = _flat(x), _flat(dc)
+                if ctx.b_transposed:
+                    gb = swap_last(xp, xp.matmul(swap_last(xp, dc), x))
+                else:
+                    gb = xp.matmul(swap_last(xp, x), dc)
+                gb = ctx.constant(gb)
+            return ga, gb
         ga = unbroadcast(g @ b.mT, a_shape) if need_a else None
         gb = None
         if need_b:
-            if len(b_shape) == 2 and len(a_shape) >= 2:
+            if one_weight:
                 rows = math.prod(a.shape[:-1])
                 a2, g2 = a.reshape(rows, a.shape[-1]), g.reshape(rows, g.shape[-1])
                 gb = (g2.mT @ a2).mT if ctx.b_transposed else a2.mT @ g2
             else:
                 gb = unbroadcast(a.mT @ g, b_shape)
         return ga, gb
+
+
+def swap_last(xp, a):
+    """``a`` with its last two axes swapped (a view; the array form of ``Tensor.mT``)."""
+    return xp.swapaxes(a, -1, -2)
+
+
+def _product(xp, a, b):
+    """a @ b; a stack of matrices times one matrix as a single product of a's rows."""
+    if a.ndim > 2 and b.ndim == 2:
+        return (_flat(a) @ b).reshape(a.shape[:-1] + b.shape[-1:])
+    return xp.matmul(a, b)
+
+
+def _flat(a):
+    """The rows of ``a`` (every axis but the last) as one axis."""
+    rows = math.prod(a.shape[:-1])  # not -1: NumPy cannot infer it for empty arrays
+    return a.reshape(rows, a.shape[-1])
