@@ -1,9 +1,11 @@
 """Where the time of a training step goes.
 
-Every op's forward is the only place minigrad touches arrays (backward is written in Tensor ops,
-whose forwards run the array work), so timing each ``Op.forward`` by op splits a step into
-array work per op; the optimiser's array work is timed separately; the rest is Python: argument
-checks, graph recording and the backward pass's bookkeeping.
+minigrad touches arrays only inside ops: an ``Op.forward``, or an ``Op.backward`` that works on
+the arrays directly (a plain backward of the fused ops and of matmul). A backward written in
+Tensor ops runs further ops, whose time is theirs. So timing every forward and backward by op,
+each net of the timed calls nested in it, splits a step into array work per op; the optimiser's
+array work is timed separately; the rest is Python: argument checks, graph recording and the
+backward pass's bookkeeping.
 """
 
 from __future__ import annotations
@@ -24,33 +26,56 @@ def _all_functions(cls=Op):
 
 @contextlib.contextmanager
 def op_timer():
-    """Time every Op.forward; yields {op name: seconds} and the matmul flop count."""
+    """Time every op's forward and backward, each net of the timed calls inside it; yields
+    {op name: seconds} and the matmul flop count."""
     seconds: dict[str, float] = defaultdict(float)
     flops = {"matmul": 0}
+    nested = [0.0]  # time of the timed calls inside the one running, per level
     patched = []
-    for fn_cls in _all_functions():
-        if "forward" not in fn_cls.__dict__:
-            continue
-        original = fn_cls.__dict__["forward"]
-        is_classmethod = isinstance(original, classmethod)  # (cls, ctx, ...): discrete ops
 
-        def timed_forward(*args, _original=original.__func__, _name=fn_cls.__name__, **kwargs):
-            name = args[0].__name__ if isinstance(args[0], type) else _name
+    def timed(original, name_of, count_flops):
+        def run(*args, **kwargs):
+            nested.append(0.0)
+            flops_before = flops["matmul"]
             start = time.perf_counter()
-            out = _original(*args, **kwargs)
-            seconds[name] += time.perf_counter() - start
-            if name == "Matmul":
-                a, b = args[1:]
-                flops["matmul"] += 2 * math.prod(out.shape) * a.shape[-1]
+            out = original(*args, **kwargs)
+            elapsed = time.perf_counter() - start
+            inner = nested.pop()
+            seconds[name_of(args)] += elapsed - inner
+            nested[-1] += elapsed
+            if flops["matmul"] == flops_before:  # not counted by the matmuls nested in it
+                count_flops(args, out)
             return out
 
-        fn_cls.forward = (classmethod if is_classmethod else staticmethod)(timed_forward)
-        patched.append((fn_cls, original))
+        return run
+
+    def matmul_flops(args, out):
+        if isinstance(out, tuple):  # backward: one product per input that wanted a gradient
+            ctx = args[0]
+            shape = ctx.out_meta[0]
+            products = sum(ctx.needs_input_grad)
+            flops["matmul"] += products * 2 * math.prod(shape) * ctx.inputs[0].shape[-1]
+        else:
+            flops["matmul"] += 2 * math.prod(out.shape) * args[1].shape[-1]
+
+    for fn_cls in _all_functions():
+        count = matmul_flops if fn_cls.__name__ == "Matmul" else lambda args, out: None
+        for kind in ("forward", "backward"):
+            original = fn_cls.__dict__.get(kind)
+            if original is None:
+                continue
+            wrapper = classmethod if isinstance(original, classmethod) else staticmethod
+
+            def name_of(args, _name=fn_cls.__name__):  # a classmethod forward gets its class
+                return args[0].__name__ if isinstance(args[0], type) else _name
+
+            setattr(fn_cls, kind, wrapper(timed(original.__func__, name_of, count)))
+            patched.append((fn_cls, kind, original))
     try:
         yield seconds, flops
     finally:
-        for fn_cls, original in patched:
-            fn_cls.forward = original
+        for fn_cls, kind, original in patched:
+            setattr(fn_cls, kind, original)
 
 
 def summarize(step, optimizer_step, steps: int = 5) -> dict:
