@@ -492,3 +492,43 @@ def test_retained_graph_keeps_intermediates(no_gc):
     _, ref, y = _loss_of_a_dropped_intermediate()
     y.backward(retain_graph=True)
     assert ref() is not None
+
+
+def _slice_gradients(create_graph):
+    """Gradients through pieces of one tensor: split, overlapping slices, an advanced index and
+    a use of the whole; the hook on h sees h's total gradient once."""
+    rng = np.random.default_rng(0)
+    a = minigrad.tensor(rng.standard_normal((4, 9)), requires_grad=True)
+    h = a * 2.0
+    seen = []
+    h.register_hook(lambda g: seen.append(g.detach().numpy().copy()))
+    q, k, v = h.split(3, dim=1)
+    pieces = [q, k, v, h[:, 2:7], h[1:3], h[[0, 0, 3]], h]
+    weights = [minigrad.tensor(rng.standard_normal(p.shape)) for p in pieces]
+    loss = sum((p * w).sum() for p, w in zip(pieces, weights))
+    loss.backward(create_graph=create_graph)
+    return a.grad.detach().numpy(), seen
+
+
+def test_slices_add_into_one_gradient_buffer_as_their_backward_would():
+    # a plain backward scatters each piece's gradient into one buffer for h (Op.accumulate_grad);
+    # a recorded one runs each piece's backward (zeros with the gradient placed) and sums them
+    plain, plain_seen = _slice_gradients(create_graph=False)
+    recorded, recorded_seen = _slice_gradients(create_graph=True)
+    np.testing.assert_allclose(plain, recorded, rtol=1e-15, atol=1e-15)
+    assert len(plain_seen) == len(recorded_seen) == 1
+    np.testing.assert_allclose(plain_seen[0], recorded_seen[0], rtol=1e-15, atol=1e-15)
+
+
+def test_a_scattered_gradient_is_not_shared_with_a_gradient_that_passed_through():
+    # h's gradient buffer is the pass's own: the gradient g that reached h + h is not written into
+    a = minigrad.tensor(np.ones(4), requires_grad=True)
+    b = minigrad.tensor(np.ones(4), requires_grad=True)
+    h = a + b
+    out = h[:2] * 3.0
+    g = minigrad.tensor(np.array([1.0, 2.0]))
+    out.backward(g)
+    np.testing.assert_array_equal(g.numpy(), [1.0, 2.0])
+    np.testing.assert_array_equal(a.grad.numpy(), [3.0, 6.0, 0.0, 0.0])
+    a.grad += 1.0  # each leaf's .grad has memory of its own
+    np.testing.assert_array_equal(b.grad.numpy(), [3.0, 6.0, 0.0, 0.0])

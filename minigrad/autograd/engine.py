@@ -175,11 +175,18 @@ def _run(roots, retain_graph, create_graph, targets, accumulate):
             _send_to_output(grads, node, t, g)
     dependents = _collect(roots)
     ready = [node for node, n in dependents.items() if n == 0]
+    # A plain pass adds the gradient of a slice (or other indexing) straight into a buffer for
+    # its input's gradient (``Op.accumulate_grad``), rather than a zero-filled copy of the input
+    # per slice that is then summed: the pieces of ``split`` cost one pass, not a pass each.
+    # ``owned``: the nodes whose gradient is such a buffer, allocated here and held nowhere else.
+    scatter = not create_graph and not STATE.anomaly and not _observers
+    owned: set = set()
 
     with set_grad_enabled(create_graph):
         while ready:
             node = ready.pop()
             g = grads.pop(node, None)
+            owned.discard(node)
             if g is not None:
                 if node.pre_hooks:
                     g = _hooked(node, g)
@@ -187,8 +194,12 @@ def _run(roots, retain_graph, create_graph, targets, accumulate):
                 if i is not None:
                     found[i] = g if node.n_outputs == 1 else g[node.output_slot(targets[i])]
                 node._check_alive()
-                grads_in = node.fn.backward(node, g)
-                _check_grads(node, grads_in)
+                if scatter and node.fn.accumulate_grad is not None and _scatters(node):
+                    _scatter_into_input(node, g, grads, owned)
+                    grads_in = (None,)
+                else:
+                    grads_in = node.fn.backward(node, g)
+                    _check_grads(node, grads_in)
                 for fn in _observers:  # for a node with several outputs, the first with a gradient
                     fn(
                         node,
@@ -206,6 +217,7 @@ def _run(roots, retain_graph, create_graph, targets, accumulate):
                     if child.n_outputs == 1:
                         so_far = grads.get(child)
                         grads[child] = gi if so_far is None else so_far + gi
+                        owned.discard(child)
                     else:
                         _send_to_output(grads, child, t, gi)
                 remaining = dependents[child] - 1
@@ -217,6 +229,27 @@ def _run(roots, retain_graph, create_graph, targets, accumulate):
         for leaf, g in pending.values():
             deliver(leaf, g)
     return found
+
+
+def _scatters(node) -> bool:
+    """Whether ``node`` (one input) can add its gradient into its input's: that input was
+    computed by an op with one output, so it has a gradient slot of its own."""
+    child = node.next_functions[0]
+    return child is not None and child.n_outputs == 1
+
+
+def _scatter_into_input(node, g, grads, owned) -> None:
+    """Add ``node``'s input gradient into the buffer that collects its input's gradient,
+    starting one (zeros, plus whatever gradient arrived before) if this pass holds none."""
+    child, x = node.next_functions[0], node.inputs[0]
+    buffer = grads.get(child)
+    if child not in owned:
+        zeros = node.xp.zeros(x.shape, dtype=g._data.dtype)
+        if buffer is not None:
+            zeros += buffer._data
+        buffer = grads[child] = node.constant(zeros)
+        owned.add(child)
+    node.fn.accumulate_grad(node, g._data, buffer._data)
 
 
 def _hooked(node, g):

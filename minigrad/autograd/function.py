@@ -148,6 +148,7 @@ class BackwardOf:
     """
 
     is_view = False
+    accumulate_grad = None
 
     def __init__(self, function):
         self.function = function

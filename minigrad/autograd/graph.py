@@ -247,11 +247,15 @@ class Op:
 
     differentiable = True  # False for ops whose output carries no gradient (argmax, comparisons)
     is_view = False  # True when the output shares memory with input 0 (and its version counter)
+    accumulate_grad = None  # indexing: add dy into the input's gradient buffer (see engine)
 
     # Subclasses define:
     #   forward(ctx, *arrays, **settings) -> array
     #   backward(ctx, grad: Tensor) -> tuple of (Tensor | None), one per input
     # and, when is_view, put_back(view_node, base, view) -> base's new value after a write to view
+    # and, for an op with one input whose backward only places dy into zeros (indexing),
+    #   accumulate_grad(ctx, grad: array, into: array) -> None, adding in place what backward
+    #   would return into ``into``, the array that collects the input's gradient
 
     @classmethod
     def apply(cls, *inputs, **settings):

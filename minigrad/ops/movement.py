@@ -141,6 +141,14 @@ class Index(Op):
     def backward(ctx, g):
         return (IndexAdd.apply(g, shape=ctx.in_shape, index=ctx.index),)
 
+    @staticmethod
+    def accumulate_grad(ctx, g, into) -> None:
+        """into[index] += dy: backward's scatter, added into x's gradient in place."""
+        if is_basic_index(ctx.index):
+            into[ctx.index] += g  # a basic index names each element once
+        else:
+            ctx.backend.scatter_add(into, ctx.index, g)
+
 
 class Slice(Index):
     """y = x[index] with ints, slices, None and Ellipsis (a view).   dx = zeros with dy at index"""
