@@ -57,8 +57,7 @@ class Matmul(Op):
         gb = None
         if need_b:
             if one_weight:
-                rows = math.prod(a.shape[:-1])
-                a2, g2 = a.reshape(rows, a.shape[-1]), g.reshape(rows, g.shape[-1])
+                a2, g2 = _flat(a), _flat(g)
                 gb = (g2.mT @ a2).mT if ctx.b_transposed else a2.mT @ g2
             else:
                 gb = unbroadcast(a.mT @ g, b_shape)
@@ -78,6 +77,6 @@ def _product(xp, a, b):
 
 
 def _flat(a):
-    """The rows of ``a`` (every axis but the last) as one axis."""
+    """The rows of ``a`` (every axis but the last) as one axis (an array or a Tensor)."""
     rows = math.prod(a.shape[:-1])  # not -1: NumPy cannot infer it for empty arrays
     return a.reshape(rows, a.shape[-1])
