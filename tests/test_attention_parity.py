@@ -34,8 +34,9 @@ def _run(lib, fn, arrays_, cotangent):
 
 def _assert_same(fn, tensors, rng):
     """minigrad and torch agree on ``fn(q, k, v)`` and on its gradients for a random cotangent."""
-    q, _, v = tensors
-    cotangent = rng.standard_normal(q.shape[:-1] + v.shape[-1:])
+    q, k, v = tensors
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    cotangent = rng.standard_normal(batch + q.shape[-2:-1] + v.shape[-1:])
     mine, theirs = _run(minigrad, fn, tensors, cotangent), _run(torch, fn, tensors, cotangent)
     for name, got, want in zip(["output", "dq", "dk", "dv"], mine, theirs):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=name)
@@ -86,5 +87,22 @@ def test_scaled_dot_product_attention_matches_pytorch(mask_kind, tensors, scale,
         return lib.nn.functional.scaled_dot_product_attention(
             q, k, v, attn_mask=attn_mask, is_causal=mask_kind == "causal", scale=scale
         )
+
+    _assert_same(attend, tensors, rng)
+
+
+@given(
+    batches=st.sampled_from([((2, 3), (2, 1), (1, 3)), ((2, 1), (1, 3), (3,)), ((3,), (1,), ())]),
+    seed=st.integers(0, 2**16),
+)
+def test_attention_over_broadcast_batch_axes_matches_pytorch(batches, seed):
+    # keys and values shared across heads (multi-query attention): their gradients sum over
+    # the axes they were broadcast along, in a plain backward too
+    rng = np.random.default_rng(seed)
+    q_batch, k_batch, v_batch = batches
+    tensors = [rng.standard_normal(b + (4, 3)) for b in (q_batch, k_batch, v_batch)]
+
+    def attend(lib, q, k, v):
+        return lib.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
 
     _assert_same(attend, tensors, rng)

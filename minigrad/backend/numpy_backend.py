@@ -96,11 +96,13 @@ def gelu_block(x: np.ndarray, y: np.ndarray, slope: np.ndarray) -> None:
     operations of ``Backend.gelu`` over ``erf``, in the same order, so the two agree to the bit).
     In float32, A&S's exp(-z^2) at z = x / sqrt 2 is also phi(x) sqrt(2 pi): one exp serves both."""
     z = x * SQRT_HALF
-    if x.dtype == np.float32:
-        np.abs(z, out=z)
-        np.multiply(z, z, out=slope)
-        np.negative(slope, out=slope)
-        np.exp(slope, out=slope)  # exp(-z^2) = exp(-x^2 / 2)
+    a_and_s = x.dtype == np.float32
+    if a_and_s:
+        np.abs(z, out=z)  # the formula takes |z|; the sign comes back below
+    np.multiply(z, z, out=slope)
+    np.negative(slope, out=slope)
+    np.exp(slope, out=slope)  # exp(-z^2) = exp(-x^2 / 2)
+    if a_and_s:
         cdf = np.empty_like(x)
         _erfc_tail(z, cdf)
         cdf *= slope  # erfc(|z|)
@@ -112,9 +114,6 @@ def gelu_block(x: np.ndarray, y: np.ndarray, slope: np.ndarray) -> None:
         cdf = erf(z)
         cdf += 1.0
         cdf *= 0.5
-        np.multiply(z, z, out=slope)
-        np.negative(slope, out=slope)
-        np.exp(slope, out=slope)
     np.multiply(x, cdf, out=y)
     slope *= INV_SQRT_2PI  # phi(x)
     slope *= x

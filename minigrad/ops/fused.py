@@ -195,25 +195,26 @@ class Attention(Op):
         mask, scale = ctx.mask, ctx.scale
         q, k, v, weights = ctx.saved_tensors
         need_q, need_k, need_v = ctx.needs_input_grad
-        if not STATE.grad_enabled and q.shape[:-2] == k.shape[:-2] == v.shape[:-2]:
-            # a plain backward with no batch axis to sum: the products on the arrays
-            xp, dy, p = ctx.xp, g._data, weights._data
-            ds = ctx.backend.softmax_backward(p, xp.matmul(dy, swap_last(xp, v._data)), -1, scale)
-            return (
-                ctx.constant(xp.matmul(ds, k._data)) if need_q else None,
-                ctx.constant(xp.matmul(swap_last(xp, ds), q._data)) if need_k else None,
-                ctx.constant(xp.matmul(swap_last(xp, p), dy)) if need_v else None,
-            )
-        p = ctx.intermediate(weights, lambda: attention_weights(q, k, ctx, mask, scale))
-        dp = g @ v.mT
-        if STATE.grad_enabled:
+        if STATE.grad_enabled:  # recorded: Tensor ops, with P recomputed so it has gradients
+            p = attention_weights(q, k, ctx, mask, scale)
+            dp = g @ v.mT
             ds = p * (dp - (dp * p).sum(dim=-1, keepdim=True)) * scale
-        else:
-            ds = ctx.constant(ctx.backend.softmax_backward(p._data, dp._data, -1, scale))
-        return (
-            unbroadcast(ds @ k, q.shape) if need_q else None,
-            unbroadcast(ds.mT @ q, k.shape) if need_k else None,
-            unbroadcast(p.mT @ g, v.shape) if need_v else None,
+            return (
+                unbroadcast(ds @ k, q.shape) if need_q else None,
+                unbroadcast(ds.mT @ q, k.shape) if need_k else None,
+                unbroadcast(p.mT @ g, v.shape) if need_v else None,
+            )
+        # a plain backward: the products and the softmax kernel on the arrays
+        xp, dy, p = ctx.xp, g._data, weights._data
+        ds = ctx.backend.softmax_backward(p, xp.matmul(dy, swap_last(xp, v._data)), -1, scale)
+        grads = (
+            xp.matmul(ds, k._data) if need_q else None,
+            xp.matmul(swap_last(xp, ds), q._data) if need_k else None,
+            xp.matmul(swap_last(xp, p), dy) if need_v else None,
+        )
+        return tuple(
+            None if d is None else unbroadcast(ctx.constant(d), t.shape)
+            for d, t in zip(grads, (q, k, v))
         )
 
 

@@ -20,9 +20,8 @@ class Matmul(Op):
     computed as (dC_flat^T @ A_flat)^T, as PyTorch does, so that it has B's layout and W's
     gradient arrives contiguous instead of needing a transposing copy.
 
-    A plain backward (not recorded) whose operands need no broadcast sum computes the two
-    products on the arrays; a recorded one (``create_graph=True``) uses Tensor ops, so that the
-    gradients have gradients.
+    A plain backward (not recorded) computes the two products on the arrays; a recorded one
+    (``create_graph=True``) uses Tensor ops, so that the gradients have gradients.
     """
 
     @staticmethod
@@ -37,30 +36,24 @@ class Matmul(Op):
         a, b = ctx.saved_tensors
         a_shape, b_shape = (t.shape for t in ctx.inputs)
         need_a, need_b = ctx.needs_input_grad
-        one_weight = len(b_shape) == 2 and len(a_shape) >= 2
-        if not STATE.grad_enabled and (one_weight or a_shape[:-2] == b_shape[:-2]):
-            xp, dc = ctx.xp, g._data
-            ga = gb = None
-            if need_a:
-                ga = ctx.constant(_product(xp, dc, swap_last(xp, b._data)))
-            if need_b:
-                x = a._data
-                if one_weight:
-                    x, dc = _flat(x), _flat(dc)
-                if ctx.b_transposed:
-                    gb = swap_last(xp, xp.matmul(swap_last(xp, dc), x))
-                else:
-                    gb = xp.matmul(swap_last(xp, x), dc)
-                gb = ctx.constant(gb)
-            return ga, gb
-        ga = unbroadcast(g @ b.mT, a_shape) if need_a else None
-        gb = None
+        if STATE.grad_enabled:  # recorded: Tensor ops, so that the gradients have gradients
+            return (
+                unbroadcast(g @ b.mT, a_shape) if need_a else None,
+                unbroadcast(a.mT @ g, b_shape) if need_b else None,
+            )
+        xp, dc = ctx.xp, g._data
+        ga = gb = None
+        if need_a:
+            ga = unbroadcast(ctx.constant(_product(xp, dc, swap_last(xp, b._data))), a_shape)
         if need_b:
-            if one_weight:
-                a2, g2 = _flat(a), _flat(g)
-                gb = (g2.mT @ a2).mT if ctx.b_transposed else a2.mT @ g2
+            x = a._data
+            if len(b_shape) == 2:  # one matrix for the whole stack: one product of all rows
+                x, dc = _flat(x), _flat(dc)
+            if ctx.b_transposed:
+                gb = swap_last(xp, xp.matmul(swap_last(xp, dc), x))
             else:
-                gb = unbroadcast(a.mT @ g, b_shape)
+                gb = xp.matmul(swap_last(xp, x), dc)
+            gb = unbroadcast(ctx.constant(gb), b_shape)
         return ga, gb
 
 
@@ -77,6 +70,6 @@ def _product(xp, a, b):
 
 
 def _flat(a):
-    """The rows of ``a`` (every axis but the last) as one axis (an array or a Tensor)."""
+    """The rows of ``a`` (every axis but the last) as one axis."""
     rows = math.prod(a.shape[:-1])  # not -1: NumPy cannot infer it for empty arrays
     return a.reshape(rows, a.shape[-1])
