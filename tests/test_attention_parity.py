@@ -24,22 +24,26 @@ def causal_attention(lib, q, k, v):
     return weights @ v
 
 
-def _run(lib, fn, arrays_, cotangent):
-    """``fn`` on float64 leaves of library ``lib``: its output and the gradients for ``cotangent``."""
+def _run(lib, fn, arrays_, cotangent, create_graph=False):
+    """``fn`` on float64 leaves of library ``lib``: its output and the gradients for ``cotangent``
+    (from a recorded backward pass, whose formulas are Tensor ops, with ``create_graph``)."""
     leaves = [lib.from_numpy(a.copy()).requires_grad_() for a in arrays_]
     out = fn(lib, *leaves)
-    out.backward(lib.from_numpy(cotangent))
-    return [out.detach().numpy()] + [t.grad.numpy() for t in leaves]
+    out.backward(lib.from_numpy(cotangent), create_graph=create_graph)
+    return [out.detach().numpy()] + [t.grad.detach().numpy() for t in leaves]
 
 
 def _assert_same(fn, tensors, rng):
-    """minigrad and torch agree on ``fn(q, k, v)`` and on its gradients for a random cotangent."""
+    """minigrad and torch agree on ``fn(q, k, v)`` and on its gradients for a random cotangent,
+    from minigrad's plain backward and from its recorded one."""
     q, k, v = tensors
     batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
     cotangent = rng.standard_normal(batch + q.shape[-2:-1] + v.shape[-1:])
-    mine, theirs = _run(minigrad, fn, tensors, cotangent), _run(torch, fn, tensors, cotangent)
-    for name, got, want in zip(["output", "dq", "dk", "dv"], mine, theirs):
-        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=name)
+    theirs = _run(torch, fn, tensors, cotangent)
+    for create_graph in (False, True):
+        mine = _run(minigrad, fn, tensors, cotangent, create_graph)
+        for name, got, want in zip(["output", "dq", "dk", "dv"], mine, theirs):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=name)
 
 
 @st.composite

@@ -317,7 +317,7 @@ def test_collapse_counts():
     model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
     y = model(mg.randn(5, 3))
     full = viz.capture(y, model=model)
-    assert len(full.vertices) == 19 and len(full.edges) == 18
+    assert len(full.vertices) == 11 and len(full.edges) == 10  # a Linear is one op node
     # depth 1: the Sequential stays open, its three children become one vertex each
     g = viz.collapse(full, 1)
     assert kinds(g) == {"input": 1, "module": 3, "output": 1}
@@ -390,7 +390,7 @@ def test_fold_repeats():
     # Open clusters fold too: one cluster stands for the three calls.
     full = viz.fold_repeats(viz.capture(y, model=model))
     assert {c.qualname: c.repeat for c in full.clusters.values()} == {"": 1, "0": 3, "3": 1}
-    assert full.count("op") == 2 * 3
+    assert full.count("op") == 2  # a Linear node in the folded cluster and one in the last
 
 
 def test_parallel_identical_modules_are_not_folded():
@@ -496,7 +496,7 @@ def test_backward_graph_matches_the_functions_backward_runs():
     with observe_backward(lambda node, g_out, g_in: ran.append(node.name)):
         loss.backward()
     assert drawn == sorted(ran)
-    assert "MatmulBackward" in drawn and "TanhBackward" in drawn
+    assert "LinearBackward" in drawn and "TanhBackward" in drawn
     leaves = {v.title for v in g.vertices.values() if v.kind in ("param", "input")}
     assert leaves == {n for n, _ in model.named_parameters()} | {"x"}
     assert all(v.notes == ["AccumulateGrad"] for v in g.vertices.values() if v.kind == "param")
@@ -640,7 +640,7 @@ def test_gpt_training_graph_collapses_to_a_readable_size():
     tied = by_title(full, "transformer.wte.weight")  # also lm_head.weight
     assert full.clusters[tied.path].qualname == ""
     g = viz.draw(loss, model=model, depth=2).graph_model
-    assert len(g.vertices) < 150 < len(full.vertices)
+    assert len(g.vertices) < 60 and len(full.vertices) > 2 * len(g.vertices)
     assert [v.title for v in g.vertices.values() if v.kind == "module"] == [
         f"transformer.h.{i}.{m}" for i in range(2) for m in ("ln_1", "attn", "ln_2", "mlp")
     ]

@@ -10,20 +10,33 @@ import warnings
 
 from .. import dtypes
 from ..errors import ArgumentError, DTypeError, IndexOutOfRange, ShapeError, format_shape
-from ..ops import fused
+from ..ops import fused, linalg
 from ..ops.broadcast import broadcast_shapes
 from ..tensor import Tensor, cat, stack, where
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = x W^T + b, with W of shape (out_features, in_features)."""
+    """y = x W^T + b, with W of shape (out_features, in_features): one graph node
+    (``LinearBackward``). A 1-d weight, or a bias of another shape than (out_features,) that
+    broadcasts, takes the product and the sum as two ops, as in PyTorch."""
+    operands = {"input": input, "weight": weight} | ({} if bias is None else {"bias": bias})
+    for name, t in operands.items():
+        if not isinstance(t, Tensor):
+            raise TypeError(f"linear(): argument '{name}' must be Tensor, not {type(t).__name__}")
     if input.shape[-1:] != weight.shape[-1:]:
         raise ShapeError(
             f"linear: mat1 and mat2 shapes cannot be multiplied (input {format_shape(input.shape)} "
             f"and weight^T {format_shape(weight.shape[::-1])}): input's last dimension must equal "
             f"in_features = {weight.shape[-1]}"
         )
-    out = input @ weight.mT
+    if len({t.dtype for t in operands.values()}) > 1:
+        raise DTypeError(
+            "linear: expected input, weight and bias to have the same dtype, but got "
+            + ", ".join(f"{name} {t.dtype}" for name, t in operands.items())
+        )
+    if weight.ndim == 2 and (bias is None or bias.shape == weight.shape[:1]):
+        return linalg.Linear.apply(*operands.values())
+    out = input @ (weight.mT if weight.ndim == 2 else weight)
     return out if bias is None else out + bias
 
 

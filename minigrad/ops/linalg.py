@@ -1,4 +1,4 @@
-"""Matrix products."""
+"""Matrix products: ``Matmul`` (``@``) and ``Linear`` (a linear layer's x W^T + b as one node)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,45 @@ class Matmul(Op):
                 gb = xp.matmul(swap_last(xp, x), dc)
             gb = unbroadcast(ctx.constant(gb), b_shape)
         return ga, gb
+
+
+class Linear(Op):
+    """y = x W^T + b over the last axis of x, W of shape (out, in), the bias b (out,) optional:
+    a linear layer as one node, as PyTorch's ``addmm``.   dx = dy W,  dW = dy^T x,  db = sum(dy)
+
+    The rows of x (every axis but the last) are flattened into one axis, so forward is one
+    product with the transposed view of W, plus the bias added in place, and each gradient is
+    one product (dW in W's own layout) or one sum over the rows.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, *bias):
+        need_x, need_w = ctx.needs_input_grad[:2]
+        ctx.save_for_backward(x if need_w else None, w if need_x else None)
+        y = _product(ctx.xp, x, swap_last(ctx.xp, w))
+        if bias:
+            y += bias[0]
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        need_x, need_w, *need_b = ctx.needs_input_grad
+        if STATE.grad_enabled:  # recorded: Tensor ops, so that the gradients have gradients
+            rows = g.reshape(-1, g.shape[-1])
+            return (
+                g @ w if need_x else None,
+                rows.mT @ x.reshape(-1, x.shape[-1]) if need_w else None,
+                *(rows.sum(0) if need else None for need in need_b),
+            )
+        xp, dy = ctx.xp, g._data
+        rows = _flat(dy)
+        grads = (
+            _product(xp, dy, w._data) if need_x else None,
+            xp.matmul(swap_last(xp, rows), _flat(x._data)) if need_w else None,
+            *(xp.sum(rows, axis=0) if need else None for need in need_b),
+        )
+        return tuple(None if d is None else ctx.constant(d) for d in grads)
 
 
 def swap_last(xp, a):
