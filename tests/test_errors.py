@@ -327,6 +327,10 @@ ROWS = [
         RuntimeError, ["layer_norm", "[2, 3]", "[3]"]),
     row("linear in_features", lambda m, F: F.linear(m.randn(2, 3), m.randn(5, 4)), ShapeError,
         RuntimeError, ["linear", "[2, 3]", "in_features = 4"]),
+    row("linear dtypes", lambda m, F: F.linear(m.randn(2, 3), m.randn(4, 3, dtype=m.float64)),
+        DTypeError, RuntimeError, ["linear", "same dtype", "float32", "float64"]),
+    row("linear input not a tensor", lambda m, F: F.linear([1.0, 2.0, 3.0], m.randn(4, 3)),
+        DTypeError, TypeError, ["linear()", "'input'", "list"]),
     row("clamp without bounds", lambda m, F: m.randn(3).clamp(), ArgumentError, RuntimeError,
         ["clamp", "min", "max"]),
     # ---- shape arguments ---------------------------------------------------------------------

@@ -22,7 +22,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     operands = {"input": input, "weight": weight} | ({} if bias is None else {"bias": bias})
     for name, t in operands.items():
         if not isinstance(t, Tensor):
-            raise TypeError(f"linear(): argument '{name}' must be Tensor, not {type(t).__name__}")
+            raise DTypeError(f"linear(): argument '{name}' must be Tensor, not {type(t).__name__}")
     if input.shape[-1:] != weight.shape[-1:]:
         raise ShapeError(
             f"linear: mat1 and mat2 shapes cannot be multiplied (input {format_shape(input.shape)} "
