@@ -105,9 +105,14 @@ def cuda_spec(device=None):
 
 
 def set_num_threads(n: int) -> None:
-    """Threads the CPU's fused kernels may use (PyTorch's intra-op threads; default: the cores
-    this process may run on). NumPy's matrix products keep their BLAS's own setting
-    (``OPENBLAS_NUM_THREADS``, read when NumPy loads)."""
+    """Threads the CPU's fused kernels (GELU, layer norm, softmax, Adam) may share their blocks
+    among. NumPy's matrix products keep their BLAS's own threads (``OPENBLAS_NUM_THREADS``,
+    read when NumPy loads).
+
+    Default 1, unlike PyTorch's intra-op threads (one per core): in a training step, BLAS's
+    worker threads spin-wait on the other cores after each matrix product, and a second kernel
+    thread was measured to tie or lose there. More threads pay off for large elementwise work
+    with no matrix product around it."""
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ArgumentError(f"set_num_threads expects a positive integer, got {n!r}")
     _BACKENDS["cpu"].blocks = RowBlocks(n)

@@ -4,8 +4,9 @@ Besides NumPy's own functions, it runs the fused kernels of ``Backend`` (GELU, l
 softmax, forward and backward) its own way: NumPy makes one pass over memory per operation, so
 a formula of six operations over an array larger than the cache reads and writes it six times.
 Here each kernel runs its formula over blocks of about 64K elements, whose temporaries stay in
-the core's cache, and splits the blocks between a few threads (NumPy's loops release the GIL, so
-the threads run at the same time). Results are those of the same formula over the whole array.
+the core's cache, and can share the blocks among threads (``minigrad.set_num_threads``; NumPy's
+loops release the GIL, so the threads run at the same time). Results are those of the same
+formula over the whole array.
 """
 
 from __future__ import annotations
@@ -167,13 +168,6 @@ class RowBlocks:
                 task.result()
 
 
-def _cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 def keep_freed_memory_for_reuse() -> bool:
     """Ask glibc's malloc to keep freed array memory for the next array instead of returning it
     to the operating system.
@@ -200,7 +194,7 @@ class NumpyBackend(Backend):
 
     def __init__(self):
         self._rng = np.random.Generator(np.random.PCG64(0))
-        self.blocks = RowBlocks(_cpu_count())
+        self.blocks = RowBlocks(1)  # minigrad.set_num_threads(n) shares blocks among n
         keep_freed_memory_for_reuse()
 
     def asarray(self, data, dtype):
