@@ -17,6 +17,9 @@ from collections import defaultdict
 
 from minigrad.autograd.graph import Op
 
+# the ops whose time is matrix products ("matmul" below); a Linear's bias add and sum ride along
+PRODUCTS = ("Matmul", "Linear")
+
 
 def _all_functions(cls=Op):
     for sub in cls.__subclasses__():
@@ -53,13 +56,13 @@ def op_timer():
         if isinstance(out, tuple):  # backward: one product per input that wanted a gradient
             ctx = args[0]
             shape = ctx.out_meta[0]
-            products = sum(ctx.needs_input_grad)
+            products = sum(ctx.needs_input_grad[:2])  # a Linear's bias gradient is a sum
             flops["matmul"] += products * 2 * math.prod(shape) * ctx.inputs[0].shape[-1]
         else:
             flops["matmul"] += 2 * math.prod(out.shape) * args[1].shape[-1]
 
     for fn_cls in _all_functions():
-        count = matmul_flops if fn_cls.__name__ == "Matmul" else lambda args, out: None
+        count = matmul_flops if fn_cls.__name__ in PRODUCTS else lambda args, out: None
         for kind in ("forward", "backward"):
             original = fn_cls.__dict__.get(kind)
             if original is None:
@@ -90,7 +93,7 @@ def summarize(step, optimizer_step, steps: int = 5) -> dict:
             end = time.perf_counter()
             total += end - start
             opt += end - mid
-    matmul = seconds.get("Matmul", 0.0)
+    matmul = sum(seconds.get(name, 0.0) for name in PRODUCTS)
     elementwise = sum(seconds.values()) - matmul
     python = total - matmul - elementwise - opt
     return {
