@@ -9,6 +9,7 @@ from collections import namedtuple
 from .. import dtypes
 from ..autograd.tensor_base import TensorBase
 from ..errors import (
+    DimError,
     DTypeError,
     IndexOutOfRange,
     ShapeError,
@@ -82,11 +83,14 @@ class ReduceMixin:
         return reduce.Amin.apply(self, dims=self._reduce_dims(dim, "amin"), keepdim=keepdim)
 
     def _reduce_dims(self, dim, op: str) -> tuple[int, ...]:
-        """The dims of a reduction without an identity (max, min): none may be empty."""
+        """The dims of a reduction without an identity (max, min): none may be empty. As in
+        PyTorch, an empty dim is an IndexError (DimError), except that an empty tensor reduced
+        whole by max, min, amax or amin is a RuntimeError (ShapeError)."""
         dims = normalize_dims(dim, self.ndim, op)
         for d in dims:
             if self.shape[d] == 0:
-                raise ShapeError(
+                error = ShapeError if dim is None and not op.startswith("arg") else DimError
+                raise error(
                     f"{op}(): Expected reduction dim {d} to have non-zero size "
                     f"(input shape {format_shape(self.shape)}); specify a non-empty dim"
                 )
@@ -103,9 +107,10 @@ class ReduceMixin:
     def _extreme(self, dim, keepdim, largest):
         if isinstance(dim, TensorBase):
             return self.maximum(dim) if largest else self.minimum(dim)
+        op, name = (reduce.Amax, "max") if largest else (reduce.Amin, "min")
         if dim is None:  # a NaN result takes its gradient from the NaNs (PyTorch's max())
-            op, name = (reduce.Amax, "max") if largest else (reduce.Amin, "min")
             return op.apply(self, dims=self._reduce_dims(None, name), keepdim=False, nan_hits=True)
+        self._reduce_dims(normalize_dim(dim, self.ndim, name), name)  # errors name max or min
         indices = (self.argmax if largest else self.argmin)(dim, keepdim=True)
         values = self.gather(dim, indices)
         if not keepdim:
