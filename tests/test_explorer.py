@@ -15,6 +15,7 @@ from explorer_models import TOKENS, H, T, recorded_pass, reference_attention
 import minigrad
 import minigrad.viz as viz
 from minigrad import ArgumentError, nn
+from minigrad.autograd.graph import Op
 from minigrad.ops.elementwise import Mul
 from minigrad.ops.fused import LayerNorm
 from minigrad.viz.explorer import data
@@ -75,6 +76,22 @@ def test_formulas_come_from_the_docstrings():
     norm = data.formulas(LayerNorm)
     assert norm["forward"].startswith("Layer norm with its affine map as one node")
     assert norm["backward"].startswith("dxhat = dy * w")
+
+
+def _ops(cls=Op):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _ops(sub)
+
+
+def test_every_drawn_op_has_a_forward_and_a_backward_formula():
+    """The details panel shows them for any op a graph can hold (base classes aside)."""
+    ops = sorted({op for op in _ops() if op.differentiable and not op.__name__.startswith("_")},
+                 key=lambda op: op.__name__)  # fmt: skip
+    assert len(ops) > 40
+    for op in ops:
+        f = data.formulas(op)
+        assert " = " in f["forward"] and data.GRADIENT_FORMULA.search(f["backward"]), (op, f)
 
 
 # --------------------------------------------------------------------------- the page

@@ -300,9 +300,10 @@ class Tanh(Op):
 
 
 class TanhBackward(Op):
-    """tanh's gradient as one op (PyTorch's ``tanh_backward``): one call and one pass instead of
-    three, and an op of its own for double backward.
-    z = dy * (1 - y^2).   d(dy) = dz * (1 - y^2),  dy_ = -2 dz * dy * y"""
+    """z = dy * (1 - y^2).   d(dy) = dz * (1 - y^2),  dy_ = -2 dz * dy * y
+
+    tanh's gradient as one op (PyTorch's ``tanh_backward``): one call and one pass instead of
+    three, and an op of its own for double backward."""
 
     @staticmethod
     def forward(ctx, g, y):
@@ -338,8 +339,9 @@ class Sigmoid(Op):
 
 
 class SigmoidBackward(Op):
-    """sigmoid's gradient as one op (PyTorch's ``sigmoid_backward``), as ``TanhBackward``.
-    z = dy * (1 - y) * y.   d(dy) = dz * (1 - y) * y,  dy_ = dz * dy * (1 - 2y)"""
+    """z = dy * (1 - y) * y.   d(dy) = dz * (1 - y) * y,  dy_ = dz * dy * (1 - 2y)
+
+    sigmoid's gradient as one op (PyTorch's ``sigmoid_backward``), as ``TanhBackward``."""
 
     @staticmethod
     def forward(ctx, g, y):

@@ -58,12 +58,12 @@ class Matmul(Op):
 
 
 class Linear(Op):
-    """y = x W^T + b over the last axis of x, W of shape (out, in), the bias b (out,) optional:
-    a linear layer as one node, as PyTorch's ``addmm``.   dx = dy W,  dW = dy^T x,  db = sum(dy)
+    """y = x W^T + b.   dx = dy W,  dW = dy^T x,  db = sum(dy) over the rows
 
-    The rows of x (every axis but the last) are flattened into one axis, so forward is one
-    product with the transposed view of W, plus the bias added in place, and each gradient is
-    one product (dW in W's own layout) or one sum over the rows.
+    A linear layer as one node, as PyTorch's ``addmm``: W has shape (out, in), the bias b
+    (out,) is optional, and the rows of x (every axis but the last) are flattened into one
+    axis. So forward is one product with the transposed view of W, plus the bias added in
+    place, and each gradient is one product (dW in W's own layout) or one sum over the rows.
     """
 
     @staticmethod
