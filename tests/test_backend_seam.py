@@ -448,12 +448,16 @@ def test_conversions_and_repr(other_device):
 
 
 def test_host_data_mixes_into_device_ops(other_device):
-    """Python numbers, lists, NumPy scalars and arrays on either side are moved to the device."""
+    """Python numbers, lists, NumPy scalars and arrays on either side are moved to the device
+    (not by ``@``, which takes only tensors, as in PyTorch)."""
     x = minigrad.tensor([1.0, 2.0, 3.0], device=other_device)
-    outs = [x + [1.0, 1.0, 1.0], np.float32(2) * x, x * np.arange(3), [1, 2, 3] @ x, x[np.int64(1)]]
-    expected = [[2, 3, 4], [2, 4, 6], [0, 2, 6], 14, 2]
+    outs = [x + [1.0, 1.0, 1.0], np.float32(2) * x, x * np.arange(3), x[np.int64(1)]]
+    expected = [[2, 3, 4], [2, 4, 6], [0, 2, 6], 2]
     for out, want in zip(outs, expected):
         assert out.device == other_device and out.tolist() == want
+    for host in ([1.0, 2.0, 3.0], np.arange(3.0)):
+        with pytest.raises(TypeError, match="unsupported operand"):
+            host @ x
     y = minigrad.zeros(3, device=other_device)
     y[minigrad.tensor([0, 2])] = 5.0  # a CPU index tensor works on any device, as in PyTorch
     y[np.array([1])] = minigrad.tensor([7.0], device=other_device)

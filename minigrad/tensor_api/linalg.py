@@ -1,4 +1,4 @@
-"""The matrix product (``@``, ``matmul``), with PyTorch's rules for 1-d operands."""
+"""The matrix product (``@``, ``matmul``), with PyTorch's rules for 1-d operands and dtypes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from ..autograd.tensor_base import TensorBase
 from ..errors import DTypeError, ShapeError, format_shape
 from ..ops import linalg
 from ..ops.broadcast import broadcast_shapes
-from .arguments import promote
 
 
 class LinalgMixin:
@@ -19,13 +18,17 @@ class LinalgMixin:
         return self.matmul(other)
 
     def __rmatmul__(self, other):
-        return self._from_data(other).matmul(self)
+        return NotImplemented  # list @ tensor is a TypeError, as in PyTorch (only tensors multiply)
 
     def matmul(self, other) -> TensorBase:
-        """Matrix product with NumPy's rules: 1-d operands are lifted to matrices and dropped after."""
+        """Matrix product with NumPy's rules: 1-d operands are lifted to matrices and dropped after.
+        Both operands must be tensors of one dtype (no promotion, as in PyTorch)."""
         if not isinstance(other, TensorBase):
-            other = self._from_data(other)
-        a, b = promote(self, other)
+            raise DTypeError(
+                f"matmul(): argument 'other' must be Tensor, not {type(other).__name__}"
+            )
+        _check_dtypes("matmul", self, other)
+        a, b = self, other
         if a.ndim == 0 or b.ndim == 0:
             raise ShapeError(
                 "matmul: both arguments to matmul need to be at least 1D, but they are "
@@ -95,12 +98,17 @@ def _check_ranks(op, a, b, rank_a, rank_b) -> None:
     """The ranks ``mm`` (2, 2), ``bmm`` (3, 3), ``mv`` (2, 1), ``dot`` / ``outer`` (1, 1) need,
     and the same dtype (these do not promote, as in PyTorch)."""
     if not isinstance(b, TensorBase):
-        raise TypeError(f"{op}(): argument must be Tensor, not {type(b).__name__}")
+        raise DTypeError(f"{op}(): argument must be Tensor, not {type(b).__name__}")
     if a.ndim != rank_a or b.ndim != rank_b:
         raise ShapeError(
             f"{op}: expected a {rank_a}-D and a {rank_b}-D tensor, got shapes "
             f"{format_shape(a.shape)} and {format_shape(b.shape)}"
         )
+    _check_dtypes(op, a, b)
+
+
+def _check_dtypes(op, a, b) -> None:
+    """Matrix products take two tensors of one dtype: PyTorch does not promote them."""
     if a.dtype is not b.dtype:
         raise DTypeError(
             f"{op}: expected both tensors to have the same dtype, but got {a.dtype} and {b.dtype}"
