@@ -76,11 +76,16 @@ def randn(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _new(lambda b, s, d: b.normal(s, d), size, dtype, device, requires_grad)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
-    """Integers drawn uniformly from [low, high) (``randint(high, size)`` takes low = 0), from
-    ``generator`` (a ``minigrad.Generator``) when one is given."""
-    if size is None:
-        low, high, size = 0, low, high
+def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
+    """Integers drawn uniformly from [low, high), from ``generator`` (a ``minigrad.Generator``)
+    when one is given. As in PyTorch, ``randint(high, size)``, ``randint(high, size=size)`` and
+    ``randint(high=high, size=size)`` take low = 0."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = None, low, high
+    if high is None:  # randint(high, size=size): the one bound given is high
+        low, high = None, low
+    if low is None:
+        low = 0
     if high is None or size is None:
         raise TypeError(
             "randint() needs high and size: randint(low, high, size) or randint(high, size)"

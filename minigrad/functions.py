@@ -28,7 +28,7 @@ _METHODS = """
     unsqueeze flatten unflatten split chunk unbind flip roll narrow select gather scatter
     scatter_add index_select index_fill masked_fill nonzero argwhere matmul mm bmm mv dot outer
     tril triu isnan isinf isfinite allclose equal logical_and logical_or logical_xor logical_not
-    eq ne lt le gt ge all any numel clone detach t movedim moveaxis
+    eq ne lt le gt ge all any numel clone detach t movedim moveaxis unique
 """.split()
 
 for _name in _METHODS:

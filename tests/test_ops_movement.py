@@ -587,6 +587,22 @@ def _with_zeros(draw):
     return Example((np.where(_seeded(draw).random(a.shape) < 0.4, 0.0, a),))
 
 
+@st.composite
+def _repeats(draw, with_dim=False):
+    """An array with repeated values (rounded), and for ``with_dim`` an axis of at least one."""
+    a = np.asarray(np.round(draw(arrays(shapes(min_dims=1 if with_dim else 0)))))
+    if not with_dim:
+        return Example((a,))
+    return Example((a,), {"dim": draw(st.integers(0, a.ndim - 1))})
+
+
+def _np_unique(a, dim=None):
+    values, inverse, counts = np.unique(
+        a, return_inverse=True, return_counts=True, axis=dim, equal_nan=False
+    )
+    return values, inverse.reshape(a.shape if dim is None else -1), counts
+
+
 def _np_tri(fn):
     return lambda a, diagonal: fn(np.ones(a.shape[-2:]), diagonal).astype(bool) * a
 
@@ -633,6 +649,20 @@ JOIN_CASES = [
         _with_zeros(),
         lambda m, x: (x.nonzero(), *m.nonzero(x, as_tuple=True)),
         lambda a: (np.argwhere(a), *np.nonzero(a.reshape(-1) if a.ndim == 0 else a)),
+        grad=False,
+    ),
+    Case(
+        "unique",
+        _repeats(),
+        lambda m, x: x.unique(return_inverse=True, return_counts=True),
+        _np_unique,
+        grad=False,
+    ),
+    Case(
+        "unique_dim",
+        _repeats(with_dim=True),
+        lambda m, x, dim: m.unique(x, dim=dim, return_inverse=True, return_counts=True),
+        _np_unique,
         grad=False,
     ),
     Case(

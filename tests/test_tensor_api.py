@@ -86,6 +86,26 @@ def test_random_factories_have_the_right_distribution():
     assert set(minigrad.randint(0, 3, (1000,)).tolist()) == {0, 1, 2}
 
 
+def test_randint_takes_pytorchs_argument_forms():
+    """randint(high, size), randint(high, size=...), randint(high=..., size=...) and
+    randint(low, high, size) as in PyTorch (minGPT's sort dataset uses the second)."""
+    forms = [
+        lambda: minigrad.randint(3, (50,)),
+        lambda: minigrad.randint(3, size=(50,)),
+        lambda: minigrad.randint(high=3, size=[50]),
+        lambda: minigrad.randint(0, 3, (50,)),
+        lambda: minigrad.randint(low=0, high=3, size=(50,)),
+    ]
+    for form in forms:
+        minigrad.manual_seed(0)
+        drawn = form()
+        assert drawn.shape == (50,) and drawn.dtype is minigrad.int64
+        assert set(drawn.tolist()) == {0, 1, 2}
+    for incomplete in (lambda: minigrad.randint(3), lambda: minigrad.randint(size=(3,))):
+        with pytest.raises(TypeError, match="needs high and size"):
+            incomplete()
+
+
 def test_like_factories_keep_shape_and_dtype():
     x = minigrad.arange(6).reshape(2, 3)
     for like in (minigrad.zeros_like, minigrad.ones_like, minigrad.empty_like):
@@ -137,7 +157,7 @@ def test_tensor_copies_and_from_numpy_shares():
 def test_metadata_and_conversions():
     x = minigrad.arange(6.0).reshape(2, 3)
     assert x.size() == (2, 3) and x.size(1) == 3 and x.size(-2) == 2
-    assert x.dim() == x.ndim == 2 and x.numel() == 6 and len(x) == 2
+    assert x.dim() == x.ndim == 2 and x.numel() == x.nelement() == 6 and len(x) == 2
     assert x.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
     assert x[1, 2].item() == 5.0 and isinstance(x[1, 2].item(), float)
     assert float(x[0, 1]) == 1.0 and int(x[1, 1]) == 4

@@ -135,6 +135,8 @@ class TensorBase:
     def numel(self) -> int:
         return math.prod(self.shape)
 
+    nelement = numel  # PyTorch's older name
+
     def element_size(self) -> int:
         return self._data.dtype.itemsize
 

@@ -219,6 +219,26 @@ class Nonzero(Op):
         return ctx.xp.argwhere(x).astype(np.int64, copy=False)
 
 
+class Unique(Op):
+    """x's distinct elements in ascending order (with ``dim``, its distinct slices along that
+    axis); ``part`` picks one of NumPy's three results: "values", "inverse" (each element's or
+    slice's index among them, in x's shape or along ``dim``) or "counts". NaNs stay apart, as
+    in PyTorch."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, x, dim, part):
+        values, inverse, counts = ctx.xp.unique(
+            x, return_inverse=True, return_counts=True, axis=dim, equal_nan=False
+        )
+        if part == "values":
+            return values
+        if part == "inverse":
+            return inverse.reshape(x.shape if dim is None else -1).astype(np.int64, copy=False)
+        return counts.astype(np.int64, copy=False)
+
+
 class ArrayEqual(Op):
     """Whether a and b have the same shape and elements (a 0-d bool)."""
 

@@ -184,6 +184,16 @@ class IndexingMixin:
         found = discrete.Nonzero.apply(self.reshape(1) if as_tuple and self.ndim == 0 else self)
         return found.unbind(1) if as_tuple else found
 
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        """The distinct elements in ascending order (``sorted=False`` too, one of the orders
+        PyTorch allows), or along ``dim`` the distinct slices; with ``return_inverse`` and
+        ``return_counts`` also each element's index among them and how often each occurs
+        (int64). Not differentiable."""
+        d = None if dim is None else normalize_dim(dim, self.ndim, "unique", scalar_ok=False)
+        parts = ["values"] + ["inverse"] * return_inverse + ["counts"] * return_counts
+        found = tuple(discrete.Unique.apply(self, dim=d, part=part) for part in parts)
+        return found if len(found) > 1 else found[0]
+
     def argwhere(self) -> TensorBase:
         return discrete.Nonzero.apply(self)
 
