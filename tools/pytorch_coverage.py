@@ -48,7 +48,8 @@ SOURCES = {
     "bigram.py)",
     "M": "makemore, the character-level name generator (karpathy/makemore: makemore.py)",
     "N": "nanoGPT (karpathy/nanoGPT: model.py, train.py)",
-    "G": "minGPT (karpathy/minGPT: mingpt/model.py, mingpt/trainer.py)",
+    "G": "minGPT (karpathy/minGPT: mingpt/model.py, mingpt/trainer.py, projects/adder/adder.py, "
+    "demo.ipynb's sort dataset)",
 }
 
 _rng = np.random.default_rng(0)
@@ -666,6 +667,11 @@ def _names() -> list[Name]:
             "torch.rand", "B", lambda t: bool((t.rand(1, 28) >= 0).all() and (t.rand(3) < 1).all())
         ),
         Name("torch.randint", "LT", lambda t: _get_batch(t)),
+        Name(
+            "torch.randint (high, size=)",
+            "G",
+            lambda t: [t.randint(5, size=(4,)).shape, t.randint(high=5, size=(2, 3)).dtype],
+        ),
         Name("torch.randperm", "M", lambda t: sorted(t.randperm(6).tolist())),
         Name(
             "torch.multinomial",
@@ -829,6 +835,12 @@ def _names() -> list[Name]:
         ),
         Name("Tensor.dim", "NT", lambda t: t.tensor(A).dim()),
         Name("Tensor.numel", "LNGM", lambda t: t.tensor(A).numel()),
+        Name("Tensor.nelement", "G", lambda t: t.tensor(A).nelement()),
+        Name(
+            "Tensor.unique",
+            "G",
+            lambda t: t.tensor([[3, 1], [3, 2]]).unique(return_inverse=True, return_counts=True),
+        ),
         Name("Tensor.device", "NM", lambda t: str(t.tensor(A).device)),
         Name(
             "Tensor.to (device, non_blocking=)",
