@@ -66,14 +66,28 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tens
     )
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def _draw(backend, generator, kind: str, *args, dtype):
+    """Draw ``kind`` ("uniform", "normal" or "integers") from the device's generator, or from
+    ``generator`` (a ``minigrad.Generator``, on the host) moved to the device."""
+    if generator is None:
+        return getattr(backend, kind)(*args)
+    return backend.asarray(getattr(generator, kind)(*args), dtype)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples from [0, 1)."""
-    return _new(lambda b, s, d: b.uniform(s, d), size, dtype, device, requires_grad)
+    return _new(
+        lambda b, s, d: _draw(b, generator, "uniform", s, d, dtype=d),
+        size, dtype, device, requires_grad,
+    )  # fmt: skip
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples."""
-    return _new(lambda b, s, d: b.normal(s, d), size, dtype, device, requires_grad)
+    return _new(
+        lambda b, s, d: _draw(b, generator, "normal", s, d, dtype=d),
+        size, dtype, device, requires_grad,
+    )  # fmt: skip
 
 
 def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
@@ -93,9 +107,7 @@ def randint(low=None, high=None, size=None, *, generator=None, dtype=None, devic
     if high <= low:
         raise ArgumentError(f"randint(): expected low < high, but got low={low} and high={high}")
     return _new(
-        lambda b, s, d: b.asarray(
-            (b if generator is None else generator).integers(low, high, s), d
-        ),
+        lambda b, s, d: b.asarray(_draw(b, generator, "integers", low, high, s, dtype=d), d),
         (tuple(size),),
         dtype,
         device,
@@ -111,8 +123,9 @@ def randperm(n, *, generator=None, device=None) -> Tensor:
     return rand(n, dtype=dtypes.float64, device=device).argsort()
 
 
-def multinomial(probs: Tensor, num_samples: int, replacement: bool = False) -> Tensor:
-    """Draw category indices from each row of (unnormalised) probabilities.
+def multinomial(probs: Tensor, num_samples: int, replacement: bool = False, *, generator=None):
+    """Draw category indices from each row of (unnormalised) probabilities (with ``generator``'s
+    uniform draws when one is given).
 
     With replacement, each draw inverts the row's cumulative distribution at a uniform sample.
     Without, it uses the Gumbel-top-k trick: the k largest of log(p) + Gumbel noise are a
@@ -144,13 +157,19 @@ def multinomial(probs: Tensor, num_samples: int, replacement: bool = False) -> T
     backend = p.device.backend
     if replacement or num_samples == 1:
         cdf = p.cumsum(-1)
-        u = Tensor._make(backend.uniform((p.shape[0], num_samples), "float64"), p.device)
+        u = Tensor._make(
+            _draw(backend, generator, "uniform", (p.shape[0], num_samples), "float64",
+                  dtype="float64"),
+            p.device,
+        )  # fmt: skip
         u = u * cdf[:, -1:]
         xp = backend.xp
         idx = xp.stack([xp.searchsorted(c, v, side="right") for c, v in zip(cdf._data, u._data)])
         out = Tensor._make(xp.minimum(idx, n_cat - 1).astype("int64"), p.device)
     else:
-        u = Tensor._make(backend.uniform(p.shape, "float64"), p.device)
+        u = Tensor._make(
+            _draw(backend, generator, "uniform", p.shape, "float64", dtype="float64"), p.device
+        )
         gumbel = -(-(u.clamp(min=1e-300)).log()).log()
         log_p = p.clamp(min=1e-300).log().masked_fill(p == 0, float("-inf"))
         out = (log_p + gumbel).topk(num_samples, dim=-1).indices

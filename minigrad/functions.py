@@ -22,13 +22,13 @@ def _from_method(name: str):
 
 
 _METHODS = """
-    abs add sub mul div neg exp log sqrt rsqrt sign tanh sigmoid relu sin cos erf square
+    abs add sub mul div neg exp log log2 log10 sqrt rsqrt sign tanh sigmoid relu sin cos erf square
     clamp clip maximum minimum sum mean var std norm amax amin max min argmax argmin logsumexp
     softmax log_softmax cumsum sort argsort topk reshape permute transpose swapaxes squeeze
     unsqueeze flatten unflatten split chunk unbind flip roll narrow select gather scatter
     scatter_add index_select index_fill masked_fill nonzero argwhere matmul mm bmm mv dot outer
     tril triu isnan isinf isfinite allclose equal logical_and logical_or logical_xor logical_not
-    eq ne lt le gt ge all any numel clone detach t movedim moveaxis unique
+    eq ne lt le gt ge all any numel clone detach t movedim moveaxis unique histogram
 """.split()
 
 for _name in _METHODS:

@@ -1,6 +1,6 @@
 """``Generator``: a random-number generator of its own, for draws that must be reproducible
 whatever else the program draws (``DataLoader(shuffle=True, generator=g)``,
-``random_split(..., generator=g)``, ``randperm(n, generator=g)``).
+``random_split(..., generator=g)``, ``randn(..., generator=g)``, ``multinomial(..., generator=g)``).
 
 Each Generator holds a NumPy PCG64 bit generator, the algorithm of minigrad's global CPU
 generator, so ``Generator().manual_seed(s)`` and ``minigrad.manual_seed(s)`` start the same
@@ -70,6 +70,14 @@ class Generator:
     def integers(self, low: int, high: int, shape) -> np.ndarray:
         """Integers drawn uniformly from [low, high), as int64."""
         return self._rng.integers(low, high, size=shape, dtype=np.int64)
+
+    def uniform(self, shape, dtype) -> np.ndarray:
+        """Samples of U[0, 1), as the backends draw them."""
+        return self._rng.random(shape, dtype=dtype)
+
+    def normal(self, shape, dtype) -> np.ndarray:
+        """Samples of N(0, 1), as the backends draw them."""
+        return self._rng.standard_normal(shape, dtype=dtype)
 
     def __repr__(self) -> str:
         return f"<minigrad.Generator object, device='{self.device}'>"

@@ -49,6 +49,8 @@ CASES = [
     # unary
     Case("exp", one(), lambda m, x: m.exp(x), np.exp),
     Case("log", one("positive"), lambda m, x: x.log(), np.log),
+    Case("log2", one("positive"), lambda m, x: x.log2(), np.log2),
+    Case("log10", one("positive"), lambda m, x: m.log10(x), np.log10),
     Case("sqrt", one("positive"), lambda m, x: x.sqrt(), np.sqrt),
     Case("rsqrt", one("positive"), lambda m, x: x.rsqrt(), lambda a: 1.0 / np.sqrt(a)),
     Case("abs", one("nonzero"), lambda m, x: x.abs(), np.abs),

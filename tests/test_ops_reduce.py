@@ -103,7 +103,24 @@ def _np_topk(a, dim, largest, k):
     return vals[keep], idx[keep]
 
 
+@st.composite
+def _histogram(draw):
+    a = draw(arrays(st.tuples(st.integers(1, 12))))
+    return Example((a,), {"bins": draw(st.integers(1, 6))})
+
+
+def _np_histogram(a, bins):
+    return tuple(r.astype(a.dtype) for r in np.histogram(a, bins))
+
+
 CASES = [
+    Case(
+        "histogram",
+        _histogram(),
+        lambda m, x, bins: tuple(m.histogram(x, bins)),
+        _np_histogram,
+        grad=False,
+    ),
     Case("sum", reduction(), lambda m, x, dim, keepdim: x.sum(dim, keepdim), _np_reduce(np.sum)),
     Case(
         "sum_all", reduction(), lambda m, x, dim, keepdim: m.sum(x), lambda a, dim, keepdim: a.sum()

@@ -50,6 +50,8 @@ SOURCES = {
     "N": "nanoGPT (karpathy/nanoGPT: model.py, train.py)",
     "G": "minGPT (karpathy/minGPT: mingpt/model.py, mingpt/trainer.py, projects/adder/adder.py, "
     "demo.ipynb's sort dataset)",
+    "Z": "Neural Networks: Zero to Hero, makemore parts 3 and 4 (karpathy/nn-zero-to-hero: "
+    "lectures/makemore/makemore_part3_bn.ipynb, makemore_part4_backprop.ipynb)",
 }
 
 _rng = np.random.default_rng(0)
@@ -674,6 +676,15 @@ def _names() -> list[Name]:
         ),
         Name("torch.randperm", "M", lambda t: sorted(t.randperm(6).tolist())),
         Name(
+            "torch.randn / torch.multinomial (generator=)",
+            "Z",
+            lambda t: [
+                t.randn((2, 3), generator=t.Generator().manual_seed(1)).shape,
+                t.multinomial(t.tensor([[0.0, 1.0]]), 2, replacement=True, generator=t.Generator()),
+            ],
+        ),
+        Name("torch.histogram", "Z", lambda t: t.histogram(t.tensor(A).float(), bins=4)),
+        Name(
             "torch.multinomial",
             "LNGM",
             lambda t: t.multinomial(t.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 2.0]]), 1),
@@ -836,6 +847,8 @@ def _names() -> list[Name]:
         Name("Tensor.dim", "NT", lambda t: t.tensor(A).dim()),
         Name("Tensor.numel", "LNGM", lambda t: t.tensor(A).numel()),
         Name("Tensor.nelement", "G", lambda t: t.tensor(A).nelement()),
+        Name("Tensor.sum (keepdims=)", "Z", lambda t: t.tensor(A).sum(1, keepdims=True)),
+        Name("Tensor.log10", "Z", lambda t: grads(t, lambda x: x.log10(), np.abs(V) + 0.5)),
         Name(
             "Tensor.unique",
             "G",

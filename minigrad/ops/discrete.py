@@ -239,6 +239,21 @@ class Unique(Op):
         return counts.astype(np.int64, copy=False)
 
 
+class Histogram(Op):
+    """Counts of x's elements in ``bins`` equal bins over ``range`` (default: x's min and max),
+    or between the edges ``bins`` (an array), with optional weights; ``part`` picks one of
+    NumPy's two results, "hist" or "bin_edges", both in x's dtype."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, x, *weight, bins, range, density, part):
+        hist, edges = ctx.xp.histogram(
+            x, bins=bins, range=range, weights=weight[0] if weight else None, density=density
+        )
+        return (hist if part == "hist" else edges).astype(x.dtype, copy=False)
+
+
 class ArrayEqual(Op):
     """Whether a and b have the same shape and elements (a 0-d bool)."""
 

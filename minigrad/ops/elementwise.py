@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ..autograd.graph import Op
 from .broadcast import unbroadcast
 
@@ -225,6 +227,35 @@ class Log(Op):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return (g / x,)
+
+
+class _LogBase(Op):
+    """y = log_b(x) by the backend's own function for base b.   dx = dy / (x ln b)"""
+
+    function: str  # the xp function, "log2" or "log10"
+    ln_base: float
+
+    @classmethod
+    def forward(cls, ctx, x):
+        ctx.save_for_backward(x)
+        return getattr(ctx.xp, cls.function)(x)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g / (x * cls.ln_base),)
+
+
+class Log2(_LogBase):
+    """y = log2(x).   dx = dy / (x ln 2)"""
+
+    function, ln_base = "log2", math.log(2.0)
+
+
+class Log10(_LogBase):
+    """y = log10(x).   dx = dy / (x ln 10)"""
+
+    function, ln_base = "log10", math.log(10.0)
 
 
 class Sqrt(Op):

@@ -90,6 +90,12 @@ class ElementwiseMixin:
     def log(self) -> TensorBase:
         return ew.Log.apply(self._floating())
 
+    def log2(self) -> TensorBase:
+        return ew.Log2.apply(self._floating())
+
+    def log10(self) -> TensorBase:
+        return ew.Log10.apply(self._floating())
+
     def sqrt(self) -> TensorBase:
         return ew.Sqrt.apply(self._floating())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 from collections import namedtuple
 
@@ -20,6 +21,19 @@ from ..errors import (
 from ..ops import discrete, fused, reduce
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
+histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def _accepts_keepdims(method):
+    """``keepdims=`` (NumPy's spelling) for ``keepdim=``: PyTorch's reductions take both."""
+
+    @functools.wraps(method)
+    def reduction(self, *args, keepdims=None, **kwargs):
+        if keepdims is not None:
+            kwargs["keepdim"] = keepdims
+        return method(self, *args, **kwargs)
+
+    return reduction
 
 
 class ReduceMixin:
@@ -27,12 +41,14 @@ class ReduceMixin:
 
     __slots__ = ()  # Tensor keeps its fields in slots (autograd.tensor_base)
 
+    @_accepts_keepdims
     def sum(self, dim=None, keepdim=False, dtype=None) -> TensorBase:
         x = self if dtype is None else self.to(dtype)
         if x.dtype is dtypes.bool_:
             x = x.long()
         return reduce.Sum.apply(x, dims=normalize_dims(dim, x.ndim, "sum"), keepdim=keepdim)
 
+    @_accepts_keepdims
     def mean(self, dim=None, keepdim=False) -> TensorBase:
         if not self.is_floating_point():
             raise DTypeError(
@@ -43,6 +59,7 @@ class ReduceMixin:
         count = math.prod(self.shape[d] for d in dims)
         return reduce.Sum.apply(self, dims=dims, keepdim=keepdim) / count
 
+    @_accepts_keepdims
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> TensorBase:
         """Variance: sum((x - mean)^2) / (N - correction); ``unbiased=False`` means correction 0."""
         if correction is None:
@@ -52,6 +69,7 @@ class ReduceMixin:
         centred = self - self.mean(dims, keepdim=True)
         return (centred * centred).sum(dims, keepdim=keepdim) / builtins.max(count - correction, 0)
 
+    @_accepts_keepdims
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> TensorBase:
         """sqrt(var): the 2-norm of the centred values / sqrt(N - correction), so that constant
         values get the norm's gradient at the origin, 0 (as in PyTorch), not 0 / 0."""
@@ -64,6 +82,7 @@ class ReduceMixin:
         centred = self - self.mean(dims, keepdim=True)
         return reduce.Norm.apply(centred, p=2, dims=dims, keepdim=keepdim) / math.sqrt(dof)
 
+    @_accepts_keepdims
     def norm(self, p=2, dim=None, keepdim=False) -> TensorBase:
         """The p-norm over ``dim`` (all elements by default): (sum |x|^p)^(1/p), max |x| for
         p = inf. ``p="fro"`` is the 2-norm of all the elements."""
@@ -76,9 +95,11 @@ class ReduceMixin:
             return self.abs().sum(dims, keepdim=keepdim)
         return reduce.Norm.apply(self, p=p, dims=dims, keepdim=keepdim)
 
+    @_accepts_keepdims
     def amax(self, dim=None, keepdim=False) -> TensorBase:
         return reduce.Amax.apply(self, dims=self._reduce_dims(dim, "amax"), keepdim=keepdim)
 
+    @_accepts_keepdims
     def amin(self, dim=None, keepdim=False) -> TensorBase:
         return reduce.Amin.apply(self, dims=self._reduce_dims(dim, "amin"), keepdim=keepdim)
 
@@ -96,10 +117,12 @@ class ReduceMixin:
                 )
         return dims
 
+    @_accepts_keepdims
     def max(self, dim=None, keepdim=False):
         """``max()`` of all elements, ``max(dim)`` as (values, indices), or ``max(other)``."""
         return self._extreme(dim, keepdim, largest=True)
 
+    @_accepts_keepdims
     def min(self, dim=None, keepdim=False):
         """``min()`` of all elements, ``min(dim)`` as (values, indices), or ``min(other)``."""
         return self._extreme(dim, keepdim, largest=False)
@@ -117,9 +140,11 @@ class ReduceMixin:
             values, indices = values.squeeze(dim), indices.squeeze(dim)
         return values_indices(values, indices)
 
+    @_accepts_keepdims
     def argmax(self, dim=None, keepdim=False) -> TensorBase:
         return self._arg_extreme(discrete.Argmax, dim, keepdim, "argmax")
 
+    @_accepts_keepdims
     def argmin(self, dim=None, keepdim=False) -> TensorBase:
         return self._arg_extreme(discrete.Argmin, dim, keepdim, "argmin")
 
@@ -128,9 +153,11 @@ class ReduceMixin:
         axis = None if dim is None else normalize_dim(dim, self.ndim, name)
         return op.apply(self, dim=axis, keepdim=keepdim)
 
+    @_accepts_keepdims
     def all(self, dim=None, keepdim=False) -> TensorBase:
         return discrete.All.apply(self, dims=normalize_dims(dim, self.ndim, "all"), keepdim=keepdim)
 
+    @_accepts_keepdims
     def any(self, dim=None, keepdim=False) -> TensorBase:
         return discrete.Any.apply(self, dims=normalize_dims(dim, self.ndim, "any"), keepdim=keepdim)
 
@@ -160,6 +187,21 @@ class ReduceMixin:
         values, indices = self.sort(d, descending=largest)
         return values_indices(values.narrow(d, 0, k), indices.narrow(d, 0, k))
 
+    def histogram(self, bins=100, *, range=None, weight=None, density=False):
+        """(hist, bin_edges): counts (or weights, or with ``density`` a density) of the elements
+        in ``bins`` equal bins over ``range`` (default: the min and max), or between the edges
+        given as a 1-d tensor ``bins``. Floating tensors only; not differentiable."""
+        if not self.is_floating_point():
+            raise DTypeError(f"histogram: input must be a floating point tensor, got {self.dtype}")
+        edges = bins._data if isinstance(bins, TensorBase) else bins
+        inputs = (self,) if weight is None else (self, weight)
+        found = [
+            discrete.Histogram.apply(*inputs, bins=edges, range=range, density=density, part=part)
+            for part in ("hist", "bin_edges")
+        ]
+        return histogram_result(*found)
+
+    @_accepts_keepdims
     def logsumexp(self, dim, keepdim=False) -> TensorBase:
         """log(sum(exp(x))) computed stably as m + log(sum(exp(x - m))), m = max(x) held constant."""
         dims = normalize_dims(dim, self.ndim, "logsumexp")
