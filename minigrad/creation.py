@@ -68,10 +68,10 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tens
 
 def _draw(backend, generator, kind: str, *args, dtype):
     """Draw ``kind`` ("uniform", "normal" or "integers") from the device's generator, or from
-    ``generator`` (a ``minigrad.Generator``, on the host) moved to the device."""
-    if generator is None:
-        return getattr(backend, kind)(*args)
-    return backend.asarray(getattr(generator, kind)(*args), dtype)
+    ``generator`` (a ``minigrad.Generator``, on the host), as an array of ``dtype`` on the
+    device."""
+    source = backend if generator is None else generator
+    return backend.asarray(getattr(source, kind)(*args), dtype)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -107,7 +107,7 @@ def randint(low=None, high=None, size=None, *, generator=None, dtype=None, devic
     if high <= low:
         raise ArgumentError(f"randint(): expected low < high, but got low={low} and high={high}")
     return _new(
-        lambda b, s, d: b.asarray(_draw(b, generator, "integers", low, high, s, dtype=d), d),
+        lambda b, s, d: _draw(b, generator, "integers", low, high, s, dtype=d),
         (tuple(size),),
         dtype,
         device,
