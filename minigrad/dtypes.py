@@ -162,3 +162,10 @@ def result_type(*operands) -> dtype:
                 result = from_numpy(np.promote_types(result.np, d.np))
             return result
     return (bool_, int64, _default_float)[top]
+
+
+def can_cast(source: dtype, target: dtype) -> bool:
+    """Whether an op's result of dtype ``source`` may be stored into a ``target`` tensor (an
+    in-place op, ``out=``): PyTorch's rule, no floating result into an integer or bool tensor,
+    and nothing but bool into a bool one."""
+    return _CATEGORY[source] <= _CATEGORY[target] or _CATEGORY[target] == 2

@@ -7,6 +7,9 @@ for tensor-like types, from its "Extending PyTorch" notes) handles the call itse
 
 from __future__ import annotations
 
+from . import dtypes
+from .autograd.grad_mode import STATE
+from .errors import AutogradError, DTypeError, ShapeError, format_shape
 from .tensor import Tensor
 
 
@@ -14,11 +17,38 @@ def _from_method(name: str):
     def fn(input: Tensor, *args, **kwargs):
         if not isinstance(input, Tensor) and hasattr(input, "__torch_function__"):
             return input.__torch_function__(fn, (type(input),), (input, *args), kwargs)
-        return getattr(input, name)(*args, **kwargs)
+        out = kwargs.pop("out", None)
+        result = getattr(input, name)(*args, **kwargs)
+        return result if out is None else _write_out(name, result, out)
 
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"``minigrad.{name}(x, ...)`` is ``x.{name}(...)``."
+    fn.__doc__ = f"``minigrad.{name}(x, ...)`` is ``x.{name}(...)``; ``out=`` writes into a tensor."
     return fn
+
+
+def _write_out(op: str, result, out):
+    """PyTorch's ``out=``: the result written into ``out``, which is returned. Not recorded, as in
+    PyTorch; ``out`` must already have the result's shape (PyTorch would resize it)."""
+    if isinstance(result, tuple):
+        raise DTypeError(f"{op}(): out= takes one tensor; {op} returns several")
+    if not isinstance(out, Tensor):
+        raise DTypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if STATE.grad_enabled and (result.requires_grad or out.requires_grad):
+        raise AutogradError(
+            f"{op}(): functions with out=... arguments don't support automatic differentiation, "
+            f"but one of the arguments requires grad."
+        )
+    if out.shape != result.shape:
+        raise ShapeError(
+            f"{op}(): out= has shape {format_shape(out.shape)} but the result has shape "
+            f"{format_shape(result.shape)}; minigrad does not resize out= (PyTorch does)"
+        )
+    if not dtypes.can_cast(result.dtype, out.dtype):
+        raise DTypeError(
+            f"{op}(): result type {result.dtype} can't be cast to the desired output type "
+            f"{out.dtype}"
+        )
+    return out.copy_(result)
 
 
 _METHODS = """

@@ -162,6 +162,28 @@ def test_float32_sums_stay_accurate_over_many_rows():
         assert np.max(np.abs(got.numpy() - want) / np.abs(want)) < 3e-7
 
 
+def test_out_writes_into_the_given_tensor():
+    """``torch.add(x, y, out=result)`` (the 60-minute blitz) writes into ``result`` and returns
+    it; an integer result goes into a float ``out`` as in PyTorch."""
+    x, result = minigrad.tensor([[1.0, 2.0], [3.0, 4.0]]), minigrad.zeros(2, 2)
+    assert minigrad.add(x, x, out=result) is result
+    assert result.tolist() == [[2.0, 4.0], [6.0, 8.0]]
+    assert minigrad.matmul(x, x.T, out=result).tolist() == [[5.0, 11.0], [11.0, 25.0]]
+    assert minigrad.mul(minigrad.arange(2), 3, out=minigrad.zeros(2)).tolist() == [0.0, 3.0]
+
+
+def test_variable_is_a_detached_tensor_sharing_memory():
+    from minigrad.autograd import Variable
+
+    a = minigrad.ones(2)
+    v = Variable(a, requires_grad=True)
+    assert v.requires_grad and not a.requires_grad and v.grad_fn is None
+    a.add_(1.0)
+    assert v.tolist() == [2.0, 2.0]  # the same memory
+    w = Variable(v * 2)
+    assert not w.requires_grad and w.grad_fn is None
+
+
 def test_like_factories_keep_shape_and_dtype():
     x = minigrad.arange(6).reshape(2, 3)
     for like in (minigrad.zeros_like, minigrad.ones_like, minigrad.empty_like):

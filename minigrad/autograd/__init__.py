@@ -1,7 +1,8 @@
 """Reverse-mode automatic differentiation: the graph, the backward pass and its tools.
 
 Dependency order inside: ``grad_mode`` -> ``graph`` (Node, Op) -> ``tensor_base`` ->
-``anomaly`` -> ``engine`` -> ``function`` (custom Functions) -> ``gradcheck``.
+``anomaly`` -> ``engine`` -> ``function`` (custom Functions) -> ``gradcheck``; ``variable``
+(PyTorch's legacy ``Variable``) needs only ``tensor_base``.
 """
 
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
@@ -17,6 +18,7 @@ from .grad_mode import (
 )
 from .gradcheck import gradcheck, gradgradcheck
 from .graph import Node, Op
+from .variable import Variable
 
 __all__ = [
     "Function",
@@ -38,4 +40,5 @@ __all__ = [
     "is_anomaly_enabled",
     "gradcheck",
     "gradgradcheck",
+    "Variable",
 ]

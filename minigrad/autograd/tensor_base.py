@@ -331,6 +331,11 @@ class TensorBase:
                 f"{op}: output with shape {format_shape(self.shape)} doesn't match the broadcast "
                 f"shape {format_shape(result.shape)}"
             )
+        if not dtypes.can_cast(result.dtype, self.dtype):
+            raise DTypeError(
+                f"{op}: result type {result.dtype} can't be cast to the desired output type "
+                f"{self.dtype}"
+            )
         base = self._viewed_base()
         self._data[...] = result._data
         self._version.value += 1
