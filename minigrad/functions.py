@@ -7,9 +7,8 @@ for tensor-like types, from its "Extending PyTorch" notes) handles the call itse
 
 from __future__ import annotations
 
-from . import dtypes
 from .autograd.grad_mode import STATE
-from .errors import AutogradError, DTypeError, ShapeError, format_shape
+from .errors import AutogradError, DTypeError
 from .tensor import Tensor
 
 
@@ -27,7 +26,8 @@ def _from_method(name: str):
 
 
 def _write_out(op: str, result, out):
-    """PyTorch's ``out=``: the result written into ``out``, which is returned. Not recorded, as in
+    """PyTorch's ``out=``: the result written into ``out`` (by the checks of any in-place
+    write: same shape, a dtype that can hold it), which is returned. Not recorded, as in
     PyTorch; ``out`` must already have the result's shape (PyTorch would resize it)."""
     if isinstance(result, tuple):
         raise DTypeError(f"{op}(): out= takes one tensor; {op} returns several")
@@ -38,17 +38,7 @@ def _write_out(op: str, result, out):
             f"{op}(): functions with out=... arguments don't support automatic differentiation, "
             f"but one of the arguments requires grad."
         )
-    if out.shape != result.shape:
-        raise ShapeError(
-            f"{op}(): out= has shape {format_shape(out.shape)} but the result has shape "
-            f"{format_shape(result.shape)}; minigrad does not resize out= (PyTorch does)"
-        )
-    if not dtypes.can_cast(result.dtype, out.dtype):
-        raise DTypeError(
-            f"{op}(): result type {result.dtype} can't be cast to the desired output type "
-            f"{out.dtype}"
-        )
-    return out.copy_(result)
+    return out._assign(result, f"{op}()")
 
 
 _METHODS = """

@@ -52,6 +52,8 @@ SOURCES = {
     "demo.ipynb's sort dataset)",
     "Z": "Neural Networks: Zero to Hero, makemore parts 3 and 4 (karpathy/nn-zero-to-hero: "
     "lectures/makemore/makemore_part3_bn.ipynb, makemore_part4_backprop.ipynb)",
+    "P": "Deep Learning with PyTorch: A 60 Minute Blitz (pytorch/tutorials: "
+    "beginner_source/blitz/tensor_tutorial.py, autograd_tutorial.py)",
 }
 
 _rng = np.random.default_rng(0)
@@ -684,6 +686,21 @@ def _names() -> list[Name]:
             ],
         ),
         Name("torch.histogram", "Z", lambda t: t.histogram(t.tensor(A).float(), bins=4)),
+        Name(
+            "torch.add / torch.matmul (out=)",
+            "P",
+            lambda t: [
+                t.add(t.tensor(A), t.tensor(A), out=t.zeros(3, 4, dtype=t.float64)),
+                t.matmul(t.tensor(A), t.tensor(B), out=t.zeros(3, 2, dtype=t.float64)),
+            ],
+        ),
+        Name(
+            "torch.autograd.Variable",
+            "P",
+            lambda t: grads(
+                t, lambda x: (t.autograd.Variable(x.detach(), requires_grad=True) * x).sum(), V
+            ),
+        ),
         Name(
             "torch.multinomial",
             "LNGM",
