@@ -483,3 +483,16 @@ def test_pad_refuses_what_it_cannot_do():
         F.pad(x, (1, 1, 1))
     with pytest.raises(RuntimeError, match="leaves a negative size"):
         F.pad(x, (-2, -2))
+
+
+def test_linear_bias_gradient_stays_accurate_over_many_rows():
+    """A linear layer's bias gradient sums dy over every row; in float32 that sum accumulates
+    in float64, as ``Tensor.sum`` does (a row-by-row float32 sum drifts with the row count)."""
+    rng = np.random.default_rng(0)
+    x = minigrad.from_numpy(rng.standard_normal((20000, 3)).astype(np.float32))
+    w = minigrad.zeros(4, 3, requires_grad=True)
+    b = minigrad.zeros(4, requires_grad=True)
+    dy = (rng.standard_normal((20000, 4)) + 5).astype(np.float32)
+    F.linear(x, w, b).backward(minigrad.from_numpy(dy))
+    exact = dy.astype(np.float64).sum(0)
+    assert np.max(np.abs(b.grad.numpy() - exact) / exact) < 3e-7

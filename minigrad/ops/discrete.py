@@ -229,14 +229,18 @@ class Unique(Op):
 
     @staticmethod
     def forward(ctx, x, dim, part):
-        values, inverse, counts = ctx.xp.unique(
-            x, return_inverse=True, return_counts=True, axis=dim, equal_nan=False
+        found = ctx.xp.unique(
+            x,
+            return_inverse=part == "inverse",
+            return_counts=part == "counts",
+            axis=dim,
+            equal_nan=False,
         )
         if part == "values":
-            return values
+            return found
         if part == "inverse":
-            return inverse.reshape(x.shape if dim is None else -1).astype(np.int64, copy=False)
-        return counts.astype(np.int64, copy=False)
+            return found[1].reshape(x.shape if dim is None else -1).astype(np.int64, copy=False)
+        return found[1].astype(np.int64, copy=False)
 
 
 class Histogram(Op):
