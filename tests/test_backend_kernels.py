@@ -18,6 +18,7 @@ BLOCKED.blocks = nb.RowBlocks(3)  # more threads than rows in some cases; odd sp
 class Generic(nb.NumpyBackend):
     """NumPy with the base class's unblocked kernels."""
 
+    sum = Backend.sum
     gelu = Backend.gelu
     layer_norm = Backend.layer_norm
     layer_norm_backward = Backend.layer_norm_backward
@@ -45,6 +46,22 @@ def _close(a, b, dtype):
     np.testing.assert_allclose(a, b, **TOL[dtype])
 
 
+@pytest.mark.parametrize(
+    "shape, dims",
+    [((7,), (0,)), ((130, 3), (0,)), ((300, 1537), (0,)), ((300, 1537), (1,)),
+     ((4, 1000, 33), (0, 1)), ((4, 1000, 33), (1, 2)), ((4, 1000, 33), (0, 2)),
+     ((2, 3, 97, 257), (0, 1, 2, 3))],
+)  # fmt: skip
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_sum(shape, dims, keepdims, dtype):
+    """Leading axes (grouped rows), trailing axes (pairwise), others and all (the generic sum)."""
+    x = _data(shape, dtype) + 1.0
+    _close(BLOCKED.sum(x, dims, keepdims), GENERIC.sum(x, dims, keepdims), dtype)
+    xt = x.T  # not C-contiguous: the generic sum
+    axes = tuple(xt.ndim - 1 - d for d in reversed(dims))
+    _close(BLOCKED.sum(xt, axes, keepdims), GENERIC.sum(xt, axes, keepdims), dtype)
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_gelu(shape, dtype):
     x = _data(shape, dtype)
@@ -64,8 +81,16 @@ def test_layer_norm(shape, k, dtype):
     _, mean, rstd = generic
     backward = (BLOCKED.layer_norm_backward(g, x, w, mean, rstd, dims),
                 GENERIC.layer_norm_backward(g, x, w, mean, rstd, dims))  # fmt: skip
-    for a, a0 in zip(ours + backward[0], generic + backward[1]):  # y, mean, rstd, dx, dw, db
+    for a, a0 in zip(ours + backward[0][:1], generic + backward[1][:1]):  # y, mean, rstd, dx
         _close(a, a0, dtype)
+    # dw and db sum over the rows, in another order: their error is relative to the sum of
+    # the terms' magnitudes (the sums themselves may cancel to near 0)
+    rows = tuple(range(len(shape) - k))
+    xhat = (x - mean) * rstd
+    for a, a0, terms in zip(backward[0][1:], backward[1][1:], (g * xhat, g)):
+        assert a.dtype == a0.dtype == dtype and a.shape == a0.shape
+        bound = TOL[dtype]["rtol"] * np.abs(terms).sum(axis=rows, dtype=np.float64)
+        assert np.all(np.abs(a.astype(np.float64) - a0) <= bound)
 
 
 @pytest.mark.parametrize("shape", SHAPES)

@@ -241,7 +241,9 @@ def test_cuda_device_when_available(cuda):
 
 def test_cuda_backend_runs_a_training_step_on_a_numpy_stand_in_for_cupy(cuda_forgotten):
     """The CUDA backend's own code (loading, scatter-add, erf, random draws, host copies) runs
-    in CI against NumPy dressed as CuPy; its generator is the CPU's, so results match exactly."""
+    in CI against NumPy dressed as CuPy. Its generator is the CPU's, so the draws match; its
+    float32 sums accumulate in float64 (the base backend's), the CPU's in its own order, so
+    results agree to float32 rounding."""
     for name, module in _numpy_as_cupy().items():
         cuda_forgotten.setitem(sys.modules, name, module)
     assert minigrad.cuda.is_available() and minigrad.cuda.device_count() == 1
@@ -258,5 +260,5 @@ def test_cuda_backend_runs_a_training_step_on_a_numpy_stand_in_for_cupy(cuda_for
     loss, grad, where = step("cuda")
     expected_loss, expected_grad, _ = step("cpu")
     assert where == "cuda:0" and minigrad.device("cuda") is minigrad.device("cuda:0")
-    assert loss == expected_loss
-    np.testing.assert_array_equal(grad, expected_grad)
+    assert loss == pytest.approx(expected_loss, rel=1e-6)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-6, atol=1e-7)

@@ -15,10 +15,10 @@ class Backend(ABC):
 
     ``xp`` is an array namespace with NumPy's API (``numpy`` itself, ``cupy``, or the strict test
     namespace). The abstract methods are the operations whose spelling differs between
-    libraries. The fused kernels after them (GELU with its slope; layer norm and softmax, forward
-    and backward) are written once here in ``xp`` calls; a backend may replace them with faster
-    ones (the NumPy backend runs them in cache-sized blocks on a few threads). Each takes and
-    returns arrays of one floating dtype.
+    libraries. The kernels after them (an accurate sum; GELU with its slope; layer norm and
+    softmax, forward and backward) are written once here in ``xp`` calls; a backend may replace
+    them with faster ones (the NumPy backend runs the fused ones in cache-sized blocks on a few
+    threads). The fused kernels take and return arrays of one floating dtype.
     """
 
     name: str
@@ -65,7 +65,17 @@ class Backend(ABC):
     def set_rng_state(self, state: dict) -> None:
         """Restore a state returned by ``get_rng_state``."""
 
-    # ---- fused kernels: generic versions in xp calls ----------------------------------------
+    # ---- kernels written once here in xp calls, which a backend may replace -------------------
+    def sum(self, x, dims: tuple, keepdims: bool):
+        """The sum of ``x`` over the axes ``dims`` (sorted, non-negative), in ``x``'s dtype. A
+        float32 sum is accumulated in float64 (a float16 one in float32) and rounded once, so
+        its error does not grow with the number of terms."""
+        xp = self.xp
+        if x.dtype.kind != "f" or x.dtype.itemsize == 8:
+            return xp.sum(x, axis=dims, keepdims=keepdims)
+        wider = "float64" if x.dtype.itemsize == 4 else "float32"
+        return xp.sum(x, axis=dims, keepdims=keepdims, dtype=wider).astype(x.dtype, copy=False)
+
     def gelu(self, x):
         """(y, slope): y = x * Phi(x) and its derivative slope = Phi(x) + x * phi(x), where
         Phi(x) = (1 + erf(x / sqrt 2)) / 2 and phi(x) = exp(-x^2 / 2) / sqrt(2 pi). Forward
@@ -102,7 +112,7 @@ class Backend(ABC):
         dx = dxhat - xp.mean(dxhat, axis=dims, keepdims=True)
         dx -= xhat * xp.mean(dxhat * xhat, axis=dims, keepdims=True)
         dx *= rstd
-        return dx, xp.sum(g * xhat, axis=rows), xp.sum(g, axis=rows)
+        return dx, self.sum(g * xhat, rows, False), self.sum(g, rows, False)
 
     def softmax(self, x, dim: int):
         """y = exp(x - max) / sum(exp(x - max)) along the axis ``dim``."""

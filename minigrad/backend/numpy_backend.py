@@ -245,6 +245,32 @@ class NumpyBackend(Backend):
     def set_rng_state(self, state: dict) -> None:
         self._rng.bit_generator.state = state
 
+    def sum(self, x, dims, keepdims):
+        """The base's accurate sum, at about the cost of NumPy's float32 sum, for float32
+        arrays in C order.
+
+        Along the trailing axes NumPy's float32 sum is accurate already: it adds each contiguous
+        run pairwise (error ~ log n). Along the leading axes it adds one row at a time, so its
+        error grows with the row count (5.6e-6 relative for the mean of 17,773 rows, enough to
+        show in a BatchNorm's statistics); there the rows are added in float32 in groups of
+        16, and the group sums in float64. Accumulating every element in float64 instead casts
+        each one first: 4x slower here on the 1024 x 1152 bias gradient of a linear layer.
+        """
+        if not (
+            isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.c_contiguous and x.size
+        ):
+            return super().sum(x, dims, keepdims)
+        k = len(dims)
+        if k and _trailing(dims, x.ndim):
+            total = np.add.reduce(_rows(x, k), axis=1)
+        elif k and dims == tuple(range(k)):
+            total = _column_sums(x.reshape(math.prod(x.shape[:k]), -1))
+        else:
+            return super().sum(x, dims, keepdims)
+        if keepdims:
+            return total.reshape(tuple(1 if i in dims else n for i, n in enumerate(x.shape)))
+        return total.reshape(tuple(n for i, n in enumerate(x.shape) if i not in dims))
+
     # ---- fused kernels, in cache-sized blocks on a few threads (see the module docstring) -----
     def gelu(self, x):
         if not _blockable(x):
@@ -308,8 +334,8 @@ class NumpyBackend(Backend):
 
         self.blocks.run(block, g2, x2, m2, r2, dx, xhat)
         xhat *= g2
-        dweight = np.add.reduce(xhat, axis=0).reshape(weight.shape)
-        dbias = np.add.reduce(g2, axis=0).reshape(weight.shape)
+        dweight = self.sum(xhat, (0,), False).reshape(weight.shape)
+        dbias = self.sum(g2, (0,), False).reshape(weight.shape)
         return dx.reshape(x.shape), dweight, dbias
 
     def softmax(self, x, dim):
@@ -363,6 +389,22 @@ def _blockable(*arrays) -> bool:
     return dtype in _FLOATS and all(
         isinstance(a, np.ndarray) and a.dtype == dtype and a.ndim > 0 and a.size > 0 for a in arrays
     )
+
+
+_ROWS_PER_GROUP = 16
+
+
+def _column_sums(rows):
+    """The column sums of a C-contiguous float32 matrix: each group of 16 rows added in float32
+    (one row at a time, NumPy's order), the group sums in float64, rounded once at the end.
+    Groups of 16 cost no more than groups of 64 here, and err about half as much."""
+    n, width = rows.shape
+    whole = n - n % _ROWS_PER_GROUP
+    groups = np.add.reduce(rows[:whole].reshape(-1, _ROWS_PER_GROUP, width), axis=1)
+    total = np.add.reduce(groups, axis=0, dtype=np.float64)
+    if whole < n:
+        total += np.add.reduce(rows[whole:], axis=0, dtype=np.float64)
+    return total.astype(np.float32)
 
 
 def _trailing(dims, ndim: int) -> bool:

@@ -7,7 +7,6 @@ import math
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Op
 from .broadcast import unbroadcast
-from .reduce import accurate_sum
 
 
 class Matmul(Op):
@@ -92,7 +91,7 @@ class Linear(Op):
         grads = (
             _product(xp, dy, w._data) if need_x else None,
             xp.matmul(swap_last(xp, rows), _flat(x._data)) if need_w else None,
-            *(accurate_sum(xp, rows, (0,), False) if need else None for need in need_b),
+            *(ctx.backend.sum(rows, (0,), False) if need else None for need in need_b),
         )
         return tuple(None if d is None else ctx.constant(d) for d in grads)
 
