@@ -8,19 +8,19 @@ from . import dtypes
 from .backend import _BACKENDS, CPU
 from .backend import device as as_device
 from .errors import ArgumentError, DTypeError, ShapeError
-from .tensor import Tensor
-from .tensor_api.arguments import shape_arg
+from .tensor import Tensor, legacy_tensor
+from .tensor_api.arguments import size_arg
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (numbers, nested lists, NumPy arrays, tensors)."""
-    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    return Tensor._build(data, dtype, device, requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
-    return Tensor(data, dtype=dtype, device=device)
+    return Tensor._build(data, dtype, device)
 
 
 def from_numpy(array) -> Tensor:
@@ -38,10 +38,7 @@ def _new(array_fn, size, dtype, device, requires_grad, float_default=True) -> Te
         if dtype is not None
         else (dtypes.get_default_dtype() if float_default else dtypes.int64)
     )
-    shape = shape_arg(size)
-    if any(n < 0 for n in shape):
-        raise ShapeError(f"Trying to create tensor with negative dimension: {list(shape)}")
-    t = Tensor._make(array_fn(dev.backend, shape, d.np), dev)
+    t = Tensor._make(array_fn(dev.backend, size_arg(size), d.np), dev)
     return t.requires_grad_() if requires_grad else t
 
 
@@ -263,16 +260,16 @@ def set_rng_state(state: dict) -> None:
 class LegacyTensorType:
     """PyTorch's legacy constructors: ``LongTensor([[0, 1]])`` holds the data as int64,
     ``FloatTensor(2, 3)`` is a (2, 3) float32 tensor (of zeros: minigrad hands out no
-    uninitialised memory); ``isinstance(t, FloatTensor)`` tests a CPU tensor's dtype."""
+    uninitialised memory), ``FloatTensor()`` is empty, ``FloatTensor(t)`` aliases a float32
+    tensor t (sharing its memory; gradients flow through it); ``isinstance(t, FloatTensor)``
+    tests a CPU tensor's dtype. ``Tensor(...)`` is the one of the default floating dtype."""
 
-    def __init__(self, dtype: dtypes.dtype):
+    def __init__(self, dtype: dtypes.dtype, name: str | None = None):
         self.dtype = dtype
-        self.__name__ = dtypes.legacy_name(dtype)
+        self.__name__ = name or dtypes.legacy_name(dtype)
 
-    def __call__(self, *args) -> Tensor:
-        if len(args) == 1 and not isinstance(args[0], int):
-            return tensor(args[0], dtype=self.dtype)
-        return zeros(*args, dtype=self.dtype)
+    def __call__(self, *args, device=None) -> Tensor:
+        return legacy_tensor(self.dtype, self.__name__, args, device)
 
     def __instancecheck__(self, obj) -> bool:
         return isinstance(obj, Tensor) and obj.dtype is self.dtype and obj.device.type == "cpu"

@@ -10,6 +10,11 @@ its arguments, so that errors name the op and the shapes, then calls one kernel 
 from __future__ import annotations
 
 from .autograd.tensor_base import TensorBase
+from .backend import CPU
+from .backend import device as as_device
+from .dtypes import get_default_dtype
+from .errors import DTypeError
+from .tensor_api.arguments import size_arg
 from .tensor_api.autograd_methods import AutogradMixin
 from .tensor_api.conversion import ConversionMixin
 from .tensor_api.elementwise import ElementwiseMixin, where
@@ -19,7 +24,7 @@ from .tensor_api.linalg import LinalgMixin
 from .tensor_api.movement import MovementMixin, cat, stack
 from .tensor_api.reduce import ReduceMixin
 
-__all__ = ["Tensor", "cat", "stack", "where"]
+__all__ = ["Tensor", "cat", "legacy_tensor", "stack", "where"]
 
 
 class Tensor(
@@ -40,3 +45,34 @@ class Tensor(
     """
 
     __slots__ = ()
+
+    def __new__(cls, *args, device=None):
+        """``Tensor(...)`` is PyTorch's legacy constructor ``torch.Tensor(...)``, in the default
+        floating dtype (see ``legacy_tensor``). ``minigrad.tensor(data)`` keeps the data's dtype
+        and takes ``requires_grad``."""
+        return legacy_tensor(get_default_dtype(), "Tensor", args, device)
+
+    def __init__(self, *args, device=None):
+        """Everything is done by ``__new__``."""
+
+
+def legacy_tensor(dtype, name: str, args: tuple, device=None) -> Tensor:
+    """PyTorch's legacy constructors, ``torch.Tensor(...)`` and ``torch.FloatTensor(...)``:
+    ``(2, 3)`` is a size (zeros: minigrad hands out no uninitialised memory), ``()`` an empty
+    tensor, a sequence or array is data held in ``dtype``, and a tensor of ``dtype`` is aliased
+    (a view of all of it: it shares memory, and gradients flow through it)."""
+    if all(type(n) is int for n in args):
+        dev = as_device(device) if device is not None else CPU
+        return Tensor._make(dev.backend.xp.zeros(size_arg(args or (0,)), dtype.np), dev)
+    if len(args) > 1:
+        raise DTypeError(
+            f"{name}(): expected a size (integers) or one sequence of data, got {args!r}"
+        )
+    (data,) = args
+    if isinstance(data, TensorBase):
+        if data.dtype is not dtype:
+            raise DTypeError(f"{name}(): expected a tensor of dtype {dtype}, got {data.dtype}")
+        return data[...]
+    if isinstance(data, (bool, int, float, complex, str, bytes)):
+        raise DTypeError(f"{name}(): data must be a sequence (got {type(data).__name__})")
+    return Tensor._build(data, dtype, device)

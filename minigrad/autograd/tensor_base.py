@@ -44,30 +44,24 @@ class TensorBase:
     )
     __array_priority__ = 1000  # NumPy scalars defer to our reflected operators (np.float32(2) * t)
 
-    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+    @classmethod
+    def _build(cls, data, dtype=None, device=None, requires_grad=False) -> TensorBase:
+        """A new leaf holding a copy of user data (``minigrad.tensor``): numbers, nested lists,
+        NumPy arrays or tensors, on ``device`` (a tensor's own by default, else the CPU)."""
         dev = (
             as_device(device)
             if device is not None
             else (data._device if isinstance(data, TensorBase) else CPU)
         )
-        self._data = to_array(data, dtype, dev)
-        self._device = dev
-        self._requires_grad = False
-        self.grad = None
-        self._grad_fn = None
-        self._output_nr = 0
-        self._version = VersionCounter()
-        self._view = None
-        self._hooks = None
-        self.name = None
+        t = cls._make(to_array(data, dtype, dev), dev)
         if requires_grad:
-            self.requires_grad = True
+            t.requires_grad = True
+        return t
 
     @classmethod
     def _make(cls, data, device: Device, grad_fn=None, requires_grad=False) -> TensorBase:
-        """Wrap a backend array without copying or checking: the fast path every op uses.
-        It sets the fields ``__init__`` sets, inline (a shared setter would be one more call per
-        op)."""
+        """Wrap a backend array without copying or checking: the fast path every op uses, and
+        the one place that sets a tensor's fields."""
         if isinstance(data, np.generic):  # NumPy gives scalars for 0-d results; CuPy gives arrays
             data = np.asarray(data)  # an array, so that in-place writes and views work on it
         t = object.__new__(cls)

@@ -15,7 +15,7 @@ class Parameter(Tensor):
     __slots__ = ()  # Tensor uses __slots__; the subclass adds no fields
 
     def __new__(cls, data=None, requires_grad: bool = True):
-        source = data if isinstance(data, Tensor) else Tensor([] if data is None else data)
+        source = data if isinstance(data, Tensor) else Tensor._build([] if data is None else data)
         param = Tensor._make(source._data, source._device)
         param.__class__ = cls  # the same fields (slots): PyTorch's Tensor.as_subclass
         param._version = source._version

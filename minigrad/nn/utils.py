@@ -17,7 +17,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0) -> Tens
     grads = [p.grad for p in parameters if p.grad is not None]
     norm_type = float(norm_type)
     if not grads:
-        return Tensor(0.0)
+        return Tensor._build(0.0)
     device = grads[0].device
     xp = device.backend.xp
     norms = xp.stack([xp.linalg.norm(g._data.reshape(-1), norm_type) for g in grads])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 
 import numpy as np
 
@@ -49,16 +50,26 @@ def promote(a, b, ref=None):
 
 
 def shape_arg(args) -> tuple[int, ...]:
-    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``."""
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``. A length may be any integer: a
+    Python or NumPy int, or a one-element integer tensor (``x.max() + 1``), as in PyTorch."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
-    plain = True  # Python ints only: the tuple as it is
-    for n in args:
-        if type(n) is not int:
-            if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
-                raise DTypeError(f"expected a sequence of integers as a shape, got {args!r}")
-            plain = False
-    return tuple(args) if plain else tuple(int(n) for n in args)
+    if all(type(n) is int for n in args):
+        return tuple(args)
+    try:
+        if any(isinstance(n, bool) for n in args):
+            raise TypeError("a bool is not a length")
+        return tuple(operator.index(n) for n in args)
+    except (TypeError, DTypeError):
+        raise DTypeError(f"expected a sequence of integers as a shape, got {args!r}") from None
+
+
+def size_arg(args) -> tuple[int, ...]:
+    """The size of a new tensor, in ``shape_arg``'s forms; no length may be negative."""
+    shape = shape_arg(args)
+    if any(n < 0 for n in shape):
+        raise ShapeError(f"Trying to create tensor with negative dimension: {list(shape)}")
+    return shape
 
 
 def infer_shape(shape, numel, op, old_shape) -> tuple[int, ...]:

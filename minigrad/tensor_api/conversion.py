@@ -29,6 +29,14 @@ class ConversionMixin:
             )
         return self._device.backend.to_numpy(self._data)
 
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """``np.asarray(t)``, as NumPy functions and matplotlib ask for a tensor's values:
+        ``numpy()`` (so not for a tensor that requires grad), converted to ``dtype`` if given."""
+        array = self.numpy()
+        if dtype is not None and array.dtype != dtype:
+            return array.astype(dtype)
+        return array.copy() if copy else array
+
     def item(self):
         if self.numel() != 1:
             raise ShapeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")

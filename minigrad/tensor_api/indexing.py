@@ -21,6 +21,7 @@ from ..errors import (
 )
 from ..ops import discrete, movement
 from ..ops import elementwise as ew
+from ..ops.broadcast import broadcast_shapes
 from .arguments import check_mask
 from .elementwise import where
 
@@ -39,10 +40,7 @@ class IndexingMixin:
         try:
             return op.apply(self, index=index)
         except IndexError as exc:
-            raise IndexOutOfRange(
-                f"index {describe_index(index)} is out of bounds for a tensor of shape "
-                f"{format_shape(self.shape)} ({exc})"
-            ) from None
+            raise index_error(index, self.shape, exc) from None
 
     def __setitem__(self, index, value) -> None:
         index = to_raw_index(index, self)
@@ -62,10 +60,7 @@ class IndexingMixin:
             else:
                 self._write(index, value._data, "__setitem__")
         except IndexError as exc:
-            raise IndexOutOfRange(
-                f"index {describe_index(index)} is out of bounds for a tensor of shape "
-                f"{format_shape(self.shape)} ({exc})"
-            ) from None
+            raise index_error(index, self.shape, exc) from None
         except (ValueError, TypeError):
             raise ShapeError(
                 f"__setitem__: shape mismatch: value tensor of shape {format_shape(value.shape)} "
@@ -348,6 +343,26 @@ def ints_first(index) -> tuple[tuple, tuple]:
             mask = not isinstance(p, slice) and p.dtype.kind == "b"
             first += [slice(None)] * (p.ndim if mask else 1)
     return tuple(first), tuple(p for p in index if not isinstance(p, int))
+
+
+def index_error(index, shape, exc) -> IndexOutOfRange:
+    """The error for an index the backend refused (``exc``): index tensors whose shapes do not
+    broadcast together (a mask counts as its number of True values), as PyTorch words it, or
+    else an index out of range."""
+    parts = index if isinstance(index, tuple) else (index,)
+    shapes = [(int(p.sum()),) if p.dtype == bool else p.shape for p in parts if hasattr(p, "shape")]
+    try:
+        if shapes:
+            broadcast_shapes(*shapes, op="index")
+    except ShapeError:
+        return IndexOutOfRange(
+            f"shape mismatch: indexing tensors could not be broadcast together with shapes "
+            f"{', '.join(format_shape(s) for s in shapes)}"
+        )
+    return IndexOutOfRange(
+        f"index {describe_index(index)} is out of bounds for a tensor of shape "
+        f"{format_shape(shape)} ({exc})"
+    )
 
 
 def describe_index(index) -> str:
