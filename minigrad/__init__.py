@@ -6,7 +6,7 @@ x = torch.randn(3, 4, requires_grad=True)
 x.grad
 """
 
-from . import autograd, cuda, dtypes, nn, optim, utils
+from . import autograd, backends, cuda, dtypes, nn, optim, utils
 from .autograd import (
     enable_grad,
     inference_mode,
@@ -15,7 +15,14 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
-from .backend import Device, cuda_available, get_num_threads, set_num_threads
+from .backend import (
+    Device,
+    cuda_available,
+    get_float32_matmul_precision,
+    get_num_threads,
+    set_float32_matmul_precision,
+    set_num_threads,
+)
 from .backend import device as device
 from .creation import (
     BoolTensor,

@@ -19,7 +19,7 @@ LAYERS = [
     {"minigrad.errors"},
     {"minigrad.dtypes"},
     {"minigrad.backend"},
-    {"minigrad.autograd", "minigrad.cuda", "minigrad.generator"},
+    {"minigrad.autograd", "minigrad.backends", "minigrad.cuda", "minigrad.generator"},
     {"minigrad.ops", "minigrad.printing"},
     {"minigrad.tensor_api"},
     {"minigrad.tensor"},

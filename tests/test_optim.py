@@ -25,6 +25,11 @@ CONFIGS = [
     ("RMSprop", dict(lr=0.01)),
     ("RMSprop", dict(lr=0.01, alpha=0.9, momentum=0.8, centered=True, weight_decay=0.1)),
     ("RMSprop", dict(lr=0.005, momentum=0.5, eps=1e-6)),
+    # maximize ascends; Adam's decoupled_weight_decay is AdamW; foreach / fused change nothing
+    ("SGD", dict(lr=0.1, momentum=0.9, maximize=True, foreach=False)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("AdamW", dict(lr=0.01, fused=False, foreach=None)),
+    ("RMSprop", dict(lr=0.01, centered=True, maximize=True, foreach=False)),
 ]
 
 
@@ -179,6 +184,19 @@ def test_param_groups_take_their_own_options_and_the_defaults():
     assert repr(optimizer).splitlines()[:3] == ["SGD (", "Parameter Group 0", "    dampening: 0.0"]
 
 
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop"])
+def test_signatures_and_defaults_are_pytorchs(name):
+    """Code that builds an optimizer by inspecting its signature (nanoGPT's and build-nanogpt's
+    ``'fused' in inspect.signature(torch.optim.AdamW).parameters``) sees PyTorch's."""
+    import inspect
+
+    torch = import_torch()
+    ours, theirs = getattr(optim, name), getattr(torch.optim, name)
+    assert list(inspect.signature(ours).parameters) == list(inspect.signature(theirs).parameters)
+    made = ours([nn.Parameter(minigrad.zeros(2))]).defaults
+    assert made == theirs([torch.nn.Parameter(torch.zeros(2))]).defaults
+
+
 def test_bad_arguments_are_refused():
     p = nn.Parameter(minigrad.zeros(2))
     with pytest.raises(ArgumentError, match="Invalid learning rate: -1"):
@@ -195,6 +213,10 @@ def test_bad_arguments_are_refused():
         optim.Adam({p})
     with pytest.raises(ArgumentError, match="non-leaf"):
         optim.Adam([p * 2])
+    with pytest.raises(ArgumentError, match="capturable=True is not supported"):
+        optim.AdamW([p], capturable=True)
+    with pytest.raises(ArgumentError, match="differentiable=True is not supported"):
+        optim.SGD([p], differentiable=True)
 
 
 def test_state_dict_has_pytorchs_layout_and_resumes_exactly():

@@ -10,6 +10,8 @@ A ``Device`` names where a tensor lives (``cpu``, ``cuda:0``) and carries its ba
 
 from __future__ import annotations
 
+import warnings
+
 from ..errors import ArgumentError, DeviceError
 from .base import Backend
 from .cupy_backend import load_cupy_backend
@@ -116,6 +118,30 @@ def set_num_threads(n: int) -> None:
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ArgumentError(f"set_num_threads expects a positive integer, got {n!r}")
     _BACKENDS["cpu"].blocks = RowBlocks(n)
+
+
+_matmul_precision = "highest"
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """PyTorch's permission for float32 matrix products to use faster, less precise units
+    ("high": TF32, "medium": bfloat16). minigrad's products are always full float32, so the
+    setting is kept (``get_float32_matmul_precision``) and changes nothing. Another value is
+    ignored with a warning, as in PyTorch."""
+    global _matmul_precision
+    if precision not in ("highest", "high", "medium"):
+        warnings.warn(
+            f"{precision!r} is not one of 'highest', 'high', or 'medium'; "
+            f"set_float32_matmul_precision has no effect",
+            stacklevel=2,
+        )
+        return
+    _matmul_precision = precision
+
+
+def get_float32_matmul_precision() -> str:
+    """The value last given to ``set_float32_matmul_precision`` ("highest" at first)."""
+    return _matmul_precision
 
 
 def get_num_threads() -> int:

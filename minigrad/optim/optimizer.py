@@ -22,7 +22,9 @@ from ..tensor import Tensor
 
 class Optimizer:
     """Subclasses pass their default options to ``__init__`` and define ``_update`` (one
-    parameter's update), or override ``step`` itself, as PyTorch's optimizers do."""
+    parameter's update, given the gradient to descend), or override ``step`` itself, as
+    PyTorch's optimizers do. A group's ``maximize`` option makes ``step`` hand ``_update`` the
+    negated gradient, so that the parameters ascend it."""
 
     def __init__(self, params, defaults: dict):
         if isinstance(params, Tensor) or not hasattr(params, "__iter__"):
@@ -81,17 +83,19 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
+            maximize = group.get("maximize", False)
             for p in group["params"]:
                 if p.grad is not None:
-                    self._update(p, self.state[p], group)
+                    grad = -p.grad._data if maximize else p.grad._data
+                    self._update(p, grad, self.state[p], group)
                     p._version.value += 1
         return loss
 
-    def _update(self, param: Tensor, state: dict, group: dict) -> None:
-        """Update ``param._data`` in place from ``param.grad``, ``state`` and the options."""
+    def _update(self, param: Tensor, grad, state: dict, group: dict) -> None:
+        """Update ``param._data`` in place from ``grad`` (an array), ``state`` and the options."""
         raise NotOverridden(
             f"{type(self).__name__}.step: an Optimizer subclass overrides step() or defines "
-            f"_update(param, state, group); the base class has no update rule"
+            f"_update(param, grad, state, group); the base class has no update rule"
         )
 
     # ---- checkpoints ---------------------------------------------------------------------------
@@ -142,8 +146,9 @@ class Optimizer:
                 )
             state[param] = {k: _state_value(v, param, k) for k, v in saved_state.items()}
         self.state = state
+        # options a saved group lacks (saved by an older version) keep their current values
         self.param_groups = [
-            {**saved, "params": group["params"]}
+            {**group, **saved, "params": group["params"]}
             for saved, group in zip(saved_groups, self.param_groups)
         ]
 
@@ -161,6 +166,18 @@ def _check_ordered(params) -> None:
             "optimizer parameters need to be organized in ordered collections, but the "
             "ordering of tensors in sets will change between runs. Please use a list instead."
         )
+
+
+def implementation_options(**flags) -> dict:
+    """PyTorch's options that choose how a step runs, not what it computes: ``foreach`` and
+    ``fused`` (which implementation), ``capturable`` (for CUDA graphs), ``differentiable``
+    (gradients through the step). minigrad has one implementation, in-place array operations
+    per parameter: the options are kept in the groups as given, and the last two are refused
+    when asked for."""
+    for name in ("capturable", "differentiable"):
+        if flags.get(name):
+            raise ArgumentError(f"{name}=True is not supported by minigrad's optimizers")
+    return flags
 
 
 def check_option(name: str, value: float, below: float | None = None) -> None:

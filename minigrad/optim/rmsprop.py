@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_option
+from .optimizer import Optimizer, check_option, implementation_options
 
 
 class RMSprop(Optimizer):
@@ -21,19 +21,23 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):  # fmt: skip
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+                 capturable: bool = False, foreach=None, maximize: bool = False,
+                 differentiable: bool = False):  # fmt: skip
         check_option("learning rate", lr)
         check_option("epsilon value", eps)
         check_option("momentum value", momentum)
         check_option("weight_decay value", weight_decay)
         check_option("alpha value", alpha)
-        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                        momentum=momentum, centered=centered)  # fmt: skip
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                        centered=centered, maximize=maximize,
+                        **implementation_options(capturable=capturable, foreach=foreach,
+                                                 differentiable=differentiable))  # fmt: skip
         super().__init__(params, defaults)
 
-    def _update(self, param: Tensor, state: dict, group: dict) -> None:
+    def _update(self, param: Tensor, g, state: dict, group: dict) -> None:
         xp = param.device.backend.xp
-        w, g = param._data, param.grad._data
+        w = param._data
         alpha = group["alpha"]
         if not state:
             state["step"] = 0

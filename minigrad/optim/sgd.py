@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import ArgumentError
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_option
+from .optimizer import Optimizer, check_option, implementation_options
 
 
 class SGD(Optimizer):
@@ -18,18 +18,21 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False):  # fmt: skip
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach=None, differentiable: bool = False, fused=None):  # fmt: skip
         check_option("learning rate", lr)
         check_option("momentum value", momentum)
         check_option("weight_decay value", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ArgumentError("Nesterov momentum requires a momentum and zero dampening")
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov)  # fmt: skip
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize,
+                        **implementation_options(foreach=foreach, differentiable=differentiable,
+                                                 fused=fused))  # fmt: skip
         super().__init__(params, defaults)
 
-    def _update(self, param: Tensor, state: dict, group: dict) -> None:
-        w, g = param._data, param.grad._data
+    def _update(self, param: Tensor, g, state: dict, group: dict) -> None:
+        w = param._data
         momentum, weight_decay = group["momentum"], group["weight_decay"]
         if weight_decay != 0:
             g = g + weight_decay * w
