@@ -46,9 +46,9 @@ _METHODS = """
     clamp clip maximum minimum sum mean var std norm amax amin max min argmax argmin logsumexp
     softmax log_softmax cumsum sort argsort topk reshape permute transpose swapaxes squeeze
     unsqueeze flatten unflatten split chunk unbind flip roll narrow select gather scatter
-    scatter_add index_select index_fill masked_fill nonzero argwhere matmul mm bmm mv dot outer
-    tril triu isnan isinf isfinite allclose equal logical_and logical_or logical_xor logical_not
-    eq ne lt le gt ge all any numel clone detach t movedim moveaxis unique histogram
+    scatter_add index_select index_fill masked_fill masked_select nonzero argwhere matmul mm bmm mv
+    dot outer tril triu isnan isinf isfinite allclose equal logical_and logical_or logical_xor
+    logical_not eq ne lt le gt ge all any numel clone detach t movedim moveaxis unique histogram
 """.split()
 
 for _name in _METHODS:

@@ -245,6 +245,12 @@ SHAPE_CASES = [
         lambda a, dims: np.flip(a, dims) if dims else a,
     ),
     Case(
+        "flip_dims_keyword",
+        _flip(),
+        lambda m, x, dims: m.flip(x, dims=dims),
+        lambda a, dims: np.flip(a, dims) if dims else a,
+    ),
+    Case(
         "narrow",
         _narrow(),
         lambda m, x, dim, start, length: x.narrow(dim, start, length),
@@ -647,8 +653,8 @@ JOIN_CASES = [
     Case(
         "nonzero",
         _with_zeros(),
-        lambda m, x: (x.nonzero(), *m.nonzero(x, as_tuple=True)),
-        lambda a: (np.argwhere(a), *np.nonzero(a.reshape(-1) if a.ndim == 0 else a)),
+        lambda m, x: (x.nonzero(), *m.nonzero(x, as_tuple=True), *m.where(x != 0)),
+        lambda a: (np.argwhere(a), *[*np.nonzero(a.reshape(-1) if a.ndim == 0 else a)] * 2),
         grad=False,
     ),
     Case(
@@ -676,6 +682,14 @@ JOIN_CASES = [
         _masked(),
         lambda m, x, mask: x.masked_fill(m.tensor(mask), -0.75),
         lambda a, mask: np.where(mask, -0.75, a),
+    ),
+    Case(
+        "masked_select",
+        _masked(),
+        lambda m, x, mask: x.masked_select(m.tensor(mask)),
+        lambda a, mask: np.broadcast_to(a, np.broadcast_shapes(a.shape, mask.shape))[
+            np.broadcast_to(mask, np.broadcast_shapes(a.shape, mask.shape))
+        ],
     ),
     Case(
         "masked_fill_tensor_value",

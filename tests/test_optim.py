@@ -339,6 +339,60 @@ def test_schedules_match_pytorchs(kind):
     assert np.allclose(ours, ref, rtol=1e-10, atol=1e-15)
 
 
+def test_a_scheduler_written_the_pytorch_way_runs_as_in_pytorch():
+    """A subclass that defines ``get_lr()`` from ``last_epoch`` and ``base_lrs`` (the UvA
+    tutorial's CosineWarmupScheduler subclasses the old name ``_LRScheduler``)."""
+    torch = import_torch()
+
+    def build(opt_module):
+        class CosineWarmup(opt_module.lr_scheduler._LRScheduler):
+            def __init__(self, optimizer, warmup, max_iters):
+                self.warmup, self.max_iters = warmup, max_iters
+                super().__init__(optimizer)
+
+            def get_lr(self):
+                factor = 0.5 * (1 + math.cos(math.pi * self.last_epoch / self.max_iters))
+                if self.last_epoch <= self.warmup:
+                    factor *= self.last_epoch / self.warmup
+                return [base * factor for base in self.base_lrs]
+
+        lib = minigrad if opt_module is optim else torch
+        opt = opt_module.SGD([lib.zeros(1, requires_grad=True)], lr=0.5)
+        return CosineWarmup(opt, warmup=4, max_iters=20)
+
+    assert np.allclose(rates(build(optim), 25), rates(build(torch.optim), 25), rtol=1e-12)
+
+    class Unfinished(lr_scheduler.LRScheduler):
+        pass
+
+    with pytest.raises(NotImplementedError, match="defines get_lr"):
+        Unfinished(sgd())
+
+
+@pytest.mark.parametrize(
+    "options",
+    [dict(), dict(factor=0.5, patience=0), dict(patience=1, min_lr=0.3, eps=1e-3),
+     dict(mode="max", patience=2, cooldown=1, threshold_mode="abs", threshold=0.1,
+          min_lr=[0.01, 0.02])],
+)  # fmt: skip
+def test_reduce_lr_on_plateau_matches_pytorchs(options):
+    torch = import_torch()
+    rng = np.random.default_rng(0)
+    metrics = rng.standard_normal(40).cumsum() * 0.3 - np.linspace(0, 3, 40)
+
+    def run(lib, opt_module):
+        params = [lib.zeros(1, requires_grad=True), lib.zeros(1, requires_grad=True)]
+        opt = opt_module.SGD([{"params": [params[0]], "lr": 1.0}, {"params": [params[1]]}], lr=0.5)
+        plateau = opt_module.lr_scheduler.ReduceLROnPlateau(opt, **options)
+        seen = []
+        for m in metrics:
+            plateau.step(lib.tensor(m))  # a 0-d tensor, as a validation loss
+            seen.append((plateau.get_last_lr(), plateau.best, plateau.num_bad_epochs))
+        return seen
+
+    assert run(minigrad, optim) == run(torch, torch.optim)
+
+
 def test_scheduler_state_dict_resumes():
     first = lr_scheduler.warmup_cosine(sgd(1.0), 3, 10)
     rates(first, 4)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import inspect
 import math
 import os
 import sys
@@ -50,8 +51,14 @@ SOURCES = {
     "N": "nanoGPT (karpathy/nanoGPT: model.py, train.py)",
     "G": "minGPT (karpathy/minGPT: mingpt/model.py, mingpt/trainer.py, projects/adder/adder.py, "
     "demo.ipynb's sort dataset)",
-    "Z": "Neural Networks: Zero to Hero, makemore parts 3 and 4 (karpathy/nn-zero-to-hero: "
-    "lectures/makemore/makemore_part3_bn.ipynb, makemore_part4_backprop.ipynb)",
+    "Z": "Neural Networks: Zero to Hero, the micrograd lecture and makemore parts 1 to 5 "
+    "(karpathy/nn-zero-to-hero: lectures/micrograd, lectures/makemore)",
+    "K": "build-nanogpt, GPT-2 reproduced (karpathy/build-nanogpt: train_gpt2.py)",
+    "J": "Attention Is All You Need in PyTorch (jadore801120/attention-is-all-you-need-pytorch: "
+    "transformer/*.py, train.py)",
+    "H": "A transformer implementation (hyunwoongko/transformer: models/, train.py)",
+    "U": "UvA deep learning tutorial 6, Transformers and multi-head attention "
+    "(Lightning-AI/tutorials: Transformers_MHAttention.py)",
     "P": "Deep Learning with PyTorch: A 60 Minute Blitz (pytorch/tutorials: "
     "beginner_source/blitz/tensor_tutorial.py, autograd_tutorial.py)",
 }
@@ -515,6 +522,81 @@ def _clip_grad_norm(lib):
     return total, [p.grad for p in model.parameters()]
 
 
+def _cosine_warmup_subclass(lib):
+    """The UvA tutorial's scheduler: a subclass of ``_LRScheduler`` that defines ``get_lr``."""
+
+    class CosineWarmup(lib.optim.lr_scheduler._LRScheduler):
+        def __init__(self, optimizer, warmup, max_iters):
+            self.warmup, self.max_iters = warmup, max_iters
+            super().__init__(optimizer)
+
+        def get_lr(self):
+            factor = 0.5 * (1 + math.cos(math.pi * self.last_epoch / self.max_iters))
+            if self.last_epoch <= self.warmup:
+                factor *= self.last_epoch / self.warmup
+            return [base * factor for base in self.base_lrs]
+
+    optimizer = lib.optim.SGD([lib.tensor(V, requires_grad=True)], lr=0.5)
+    scheduler = CosineWarmup(optimizer, warmup=2, max_iters=6)
+    rates = []
+    for _ in range(6):
+        optimizer.step()
+        scheduler.step()
+        rates.append(optimizer.param_groups[0]["lr"])
+    return rates
+
+
+def _plateau(lib):
+    """hyunwoongko's ReduceLROnPlateau on a validation loss that stalls."""
+    optimizer = lib.optim.Adam([lib.tensor(V, requires_grad=True)], lr=1e-3)
+    scheduler = lib.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.9, patience=1)
+    rates = []
+    for loss in (3.0, 2.5, 2.6, 2.55, 2.7, 2.4, 2.45, 2.5):
+        scheduler.step(lib.tensor(loss))
+        rates.append(optimizer.param_groups[0]["lr"])
+    return rates
+
+
+def _old_init_names(lib):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        lib.manual_seed(0)
+        w = lib.nn.init.xavier_normal(lib.empty(3, 4))
+        lib.nn.init.kaiming_uniform(w)
+        lib.nn.init.constant(w, 0.5)
+    return w
+
+
+def _legacy_constructor(lib):
+    """``torch.Tensor(data)`` holds floats whatever the data; ``torch.Tensor(2, 3)`` is a size."""
+    return [lib.Tensor([[1, 2, 3], [4, 5, 6]]), lib.Tensor([True]), lib.Tensor(2, 3).shape,
+            lib.Tensor().shape]  # fmt: skip
+
+
+def _as_numpy(lib):
+    """matplotlib's ``plt.imshow(N)`` and ``plt.hist(t)`` start with ``np.asarray``."""
+    arrays = [np.asarray(lib.zeros((2, 3), dtype=lib.int32)), np.asarray(lib.tensor(A))]
+    return [(str(a.dtype), a.tolist()) for a in arrays]
+
+
+def _backend_switches(lib):
+    """The device check and GPU switches scripts set at the top (no effect on a CPU)."""
+    matmul = lib.backends.cuda.matmul
+    before = matmul.allow_tf32
+    matmul.allow_tf32 = True
+    after = matmul.allow_tf32
+    matmul.allow_tf32 = before
+    return [lib.backends.mps.is_available(), before, after, lib.backends.cudnn.allow_tf32]
+
+
+def _matmul_precision(lib):
+    """build-nanogpt's ``torch.set_float32_matmul_precision('high')``, then set back."""
+    set_high = lib.set_float32_matmul_precision("high")
+    got = lib.get_float32_matmul_precision()
+    lib.set_float32_matmul_precision("highest")
+    return [set_high, got, lib.get_float32_matmul_precision()]
+
+
 def _optimizer_steps(lib, make):
     return polynomial_step(lib, polynomial_module, make)
 
@@ -644,6 +726,8 @@ def _names() -> list[Name]:
     return [
         # -- torch: creation ------------------------------------------------------------------
         Name("torch.tensor", "ELMT", lambda t: t.tensor([[1, 2], [3, 4]], dtype=t.long)),
+        Name("torch.Tensor (the legacy constructor)", "Z", _legacy_constructor),
+        Name("np.asarray(tensor) (Tensor.__array__)", "Z", _as_numpy),
         Name("torch.linspace", "EC", lambda t: t.linspace(-math.pi, math.pi, 7)),
         Name("torch.zeros", "ALMNT", lambda t: t.zeros(2, 3, dtype=t.long)),
         Name("torch.ones", "ALMNT", lambda t: t.ones((2, 3))),
@@ -733,6 +817,12 @@ def _names() -> list[Name]:
         Name("Tensor.type (a mask as uint8)", "T", _subsequent_mask),
         Name("torch.device", "EC", lambda t: str(t.device("cpu"))),
         Name("torch.no_grad", "ECALMNGT", _no_grad),
+        Name(
+            "torch.backends.mps.is_available, cudnn and cuda.matmul.allow_tf32",
+            "BKN",
+            _backend_switches,
+        ),
+        Name("torch.set_float32_matmul_precision", "K", _matmul_precision),
         Name(
             "torch.inference_mode",
             "M",
@@ -857,6 +947,26 @@ def _names() -> list[Name]:
         Name("Tensor.split", "NGM", _kv_split),
         Name("Tensor.masked_fill", "LNGMT", _kv_split),
         Name(
+            "Tensor.masked_select / torch.masked_select",
+            "J",
+            lambda t: grads(t, lambda x: t.masked_select(x, x > 0) * 2, A),
+        ),
+        Name(
+            "torch.flip (dims=)",
+            "U",
+            lambda t: grads(t, lambda x: t.flip(x, dims=(0,)) * t.tensor(B), B),
+        ),
+        Name(
+            "torch.where(condition) (one argument)",
+            "U",
+            lambda t: t.where(t.tensor([[0, 3], [0, 5]]) != 0),
+        ),
+        Name(
+            "Tensor.reshape (a one-element tensor as a length)",
+            "U",
+            lambda t: t.arange(6).reshape(t.tensor([1, 2]).max() + 1, -1),
+        ),
+        Name(
             "Tensor.size / Tensor.shape",
             "BNLM",
             lambda t: (tuple(t.tensor(A).size()), t.tensor(A).size(-1), tuple(t.tensor(A).shape)),
@@ -979,6 +1089,13 @@ def _names() -> list[Name]:
             lambda t: _loss(t, "KLDivLoss", LOGP, np.exp(LOGP[::-1]), reduction="sum"),
         ),
         Name("nn.init.normal_ / zeros_ / ones_ / xavier_uniform_", "NGMT", _init_functions),
+        Name(
+            "nn.init.xavier_normal / kaiming_uniform / constant (old names)",
+            "HJ",
+            _old_init_names,
+            difference="minigrad's random numbers are not PyTorch's: the probe compares the "
+            "constant fill",
+        ),
         Name("nn.utils.clip_grad_norm_", "NGM", _clip_grad_norm),
         # -- torch.nn.functional ----------------------------------------------------------------
         Name(
@@ -1079,7 +1196,33 @@ def _names() -> list[Name]:
             ),
         ),
         Name("optim.Optimizer (subclass overriding step)", "X", custom_optimizer, core=False),
+        Name(
+            "optim.AdamW (its signature, read by inspect; fused=, foreach=)",
+            "K",
+            lambda t: [
+                list(inspect.signature(t.optim.AdamW).parameters),
+                _optimizer_steps(
+                    t, lambda lib, m: lib.optim.AdamW(m.parameters(), lr=1e-2, fused=False)
+                ),
+            ],
+        ),
+        Name(
+            "optim.Adam (maximize=, decoupled_weight_decay=)",
+            "K",
+            lambda t: _optimizer_steps(
+                t,
+                lambda lib, m: lib.optim.Adam(
+                    m.parameters(), lr=1e-2, maximize=True, decoupled_weight_decay=True
+                ),
+            ),
+        ),
         Name("optim.lr_scheduler.LambdaLR", "T", _lambda_lr),
+        Name(
+            "optim.lr_scheduler._LRScheduler (a subclass defining get_lr)",
+            "U",
+            _cosine_warmup_subclass,
+        ),  # fmt: skip
+        Name("optim.lr_scheduler.ReduceLROnPlateau", "H", _plateau),
         # -- torch.utils.data -----------------------------------------------------------------
         Name("utils.data.Dataset / DataLoader", "BOMG", data_loading),
         Name(
@@ -1096,8 +1239,7 @@ def _names() -> list[Name]:
         Name("torch.amp.autocast, torch.float16, torch.bfloat16", "N", scope=CUDA),
         Name("torch.cuda.amp.GradScaler", "N", scope=CUDA),
         Name("torch.cuda.is_bf16_supported", "N", scope=CUDA),
-        Name("torch.backends.cuda.matmul.allow_tf32", "N", scope=CUDA),
-        Name("torch.backends.mps.is_available, torch.accelerator", "B", scope="GPU-specific"),
+        Name("torch.accelerator", "B", scope="GPU-specific"),
         Name("torch.compile", "N", scope=COMPILE),
         Name("torch.distributed, DistributedDataParallel", "NT", scope=DISTRIBUTED),
         Name("torch.utils.data.distributed.DistributedSampler", "T", scope=DISTRIBUTED),

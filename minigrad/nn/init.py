@@ -10,6 +10,7 @@ For a weight of shape ``(out, in, *kernel)``: ``fan_in = in * prod(kernel)`` and
 from __future__ import annotations
 
 import math
+import warnings
 
 from ..autograd.grad_mode import no_grad
 from ..errors import ArgumentError
@@ -150,3 +151,30 @@ def kaiming_normal_(
     if tensor.numel() == 0:
         return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
+
+
+def _deprecated(new):
+    """PyTorch's old name of an initialiser (``kaiming_uniform`` for ``kaiming_uniform_``),
+    which old code still calls: the same function, with PyTorch's FutureWarning."""
+    name = new.__name__[:-1]
+
+    def old(*args, **kwargs):
+        warnings.warn(
+            f"`nn.init.{name}` is now deprecated in favor of `nn.init.{new.__name__}`.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return new(*args, **kwargs)
+
+    old.__name__ = old.__qualname__ = name
+    old.__doc__ = f"Deprecated: ``{new.__name__}`` (PyTorch's old name, with its warning)."
+    return old
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)

@@ -1,23 +1,25 @@
-"""Learning-rate schedules: ``LambdaLR``, ``StepLR``, ``CosineAnnealingLR``, and the two
-transformer schedules ``warmup_cosine`` and ``noam`` (both ``LambdaLR``).
+"""Learning-rate schedules: ``LambdaLR``, ``StepLR``, ``CosineAnnealingLR``,
+``ReduceLROnPlateau``, and the two transformer schedules ``warmup_cosine`` and ``noam`` (both
+``LambdaLR``).
 
 A scheduler counts calls to ``step()`` in ``last_epoch`` (0 after construction) and sets each
-group's ``lr`` to a closed-form function of it and of the group's initial lr (``base_lrs``), so
-that resuming from ``state_dict()`` gives exactly the same rates. Call ``scheduler.step()`` after
-``optimizer.step()``.
+group's ``lr`` to what ``get_lr()`` gives. The schedules here are closed-form functions of
+``last_epoch`` and of each group's initial lr (``base_lrs``), so that resuming from
+``state_dict()`` gives exactly the same rates. Call ``scheduler.step()`` after
+``optimizer.step()``. ``ReduceLROnPlateau`` is the exception: it follows a metric, not the step
+count.
 """
 
 from __future__ import annotations
 
 import math
-from abc import ABC, abstractmethod
 
-from ..errors import ArgumentError
+from ..errors import ArgumentError, NotOverridden
 
 
-class LRScheduler(ABC):
-    """Base class: subclasses define ``lrs_at(step)``, the rate of every group after ``step``
-    steps."""
+class LRScheduler:
+    """Base class, PyTorch's protocol: a subclass defines ``get_lr()``, the rate of every group
+    at step ``self.last_epoch`` (from ``self.base_lrs``, the groups' initial rates)."""
 
     def __init__(self, optimizer, last_epoch: int = -1):
         self.optimizer = optimizer
@@ -32,14 +34,18 @@ class LRScheduler(ABC):
         self.last_epoch = last_epoch
         self.step()
 
-    @abstractmethod
-    def lrs_at(self, step: int) -> list[float]:
-        """The learning rate of each parameter group after ``step`` scheduler steps."""
+    def get_lr(self) -> list[float]:
+        """The learning rate of each parameter group at step ``self.last_epoch``."""
+        raise NotOverridden(
+            f"{type(self).__name__}: an LRScheduler subclass defines get_lr(), the rate of each "
+            f"group at step self.last_epoch"
+        )
 
-    def step(self) -> None:
-        """Advance one step and set every group's learning rate."""
-        self.last_epoch += 1
-        self._last_lr = self.lrs_at(self.last_epoch)
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one step (or go to step ``epoch``, PyTorch's old form) and set every group's
+        learning rate."""
+        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
+        self._last_lr = list(self.get_lr())
         for group, lr in zip(self.optimizer.param_groups, self._last_lr):
             group["lr"] = lr
 
@@ -53,6 +59,9 @@ class LRScheduler(ABC):
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.__dict__.update(state_dict)
+
+
+_LRScheduler = LRScheduler  # PyTorch's old name, which older code subclasses
 
 
 class LambdaLR(LRScheduler):
@@ -69,8 +78,8 @@ class LambdaLR(LRScheduler):
             self.lr_lambdas = [lr_lambda] * groups
         super().__init__(optimizer, last_epoch)
 
-    def lrs_at(self, step: int) -> list[float]:
-        return [base * fn(step) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
+    def get_lr(self) -> list[float]:
+        return [base * fn(self.last_epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
 
 
 class StepLR(LRScheduler):
@@ -81,8 +90,9 @@ class StepLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def lrs_at(self, step: int) -> list[float]:
-        return [base * self.gamma ** (step // self.step_size) for base in self.base_lrs]
+    def get_lr(self) -> list[float]:
+        decays = self.last_epoch // self.step_size
+        return [base * self.gamma**decays for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -94,9 +104,68 @@ class CosineAnnealingLR(LRScheduler):
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
-    def lrs_at(self, step: int) -> list[float]:
-        cosine = (1 + math.cos(math.pi * step / self.T_max)) / 2
+    def get_lr(self) -> list[float]:
+        cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
         return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Multiply each group's lr by ``factor`` (down to ``min_lr``) once the metric passed to
+    ``step(metric)`` has not improved for more than ``patience`` steps; then wait ``cooldown``
+    steps before counting again. In "min" mode the metric improves when it falls below
+    ``best * (1 - threshold)`` ("rel") or ``best - threshold`` ("abs"); in "max" mode when it
+    rises above ``best * (1 + threshold)`` or ``best + threshold``. A reduction smaller than
+    ``eps`` is skipped. PyTorch's algorithm and defaults."""
+
+    def __init__(self, optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
+                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
+                 min_lr=0.0, eps: float = 1e-8):  # fmt: skip
+        if factor >= 1.0:
+            raise ArgumentError("Factor should be < 1.0.")
+        if mode not in ("min", "max"):
+            raise ArgumentError(f"mode {mode} is unknown!")
+        if threshold_mode not in ("rel", "abs"):
+            raise ArgumentError(f"threshold mode {threshold_mode} is unknown!")
+        groups = len(optimizer.param_groups)
+        if isinstance(min_lr, (list, tuple)):
+            if len(min_lr) != groups:
+                raise ArgumentError(f"expected {groups} min_lrs, got {len(min_lr)}")
+            self.min_lrs = list(min_lr)
+        else:
+            self.min_lrs = [min_lr] * groups
+        self.optimizer = optimizer
+        self.mode, self.factor, self.patience = mode, factor, patience
+        self.threshold, self.threshold_mode = threshold, threshold_mode
+        self.cooldown, self.eps = cooldown, eps
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = self.cooldown_counter = self.last_epoch = 0
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def step(self, metrics) -> None:
+        """Record this step's metric (a number or a one-element tensor); reduce the rates if
+        it has not improved for more than ``patience`` steps."""
+        current = float(metrics)
+        self.last_epoch += 1
+        if self._is_better(current):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+                new_lr = max(group["lr"] * self.factor, min_lr)
+                if group["lr"] - new_lr > self.eps:
+                    group["lr"] = new_lr
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _is_better(self, current: float) -> bool:
+        best, t = self.best, self.threshold
+        if self.mode == "min":
+            return current < (best * (1 - t) if self.threshold_mode == "rel" else best - t)
+        return current > (best * (1 + t) if self.threshold_mode == "rel" else best + t)
 
 
 def warmup_cosine(optimizer, warmup_steps: int, total_steps: int, min_lr_ratio: float = 0.0):

@@ -11,6 +11,8 @@ from ..ops import elementwise as ew
 from ..ops.broadcast import broadcast_shapes
 from .arguments import OPERAND_TYPES, promote
 
+_NOT_GIVEN = object()  # where(condition) alone
+
 
 class ElementwiseMixin:
     """``+ - * / **``, ``exp``, ``tanh``, ``clamp``, ``==``, ``logical_and``, ``isnan``, ..."""
@@ -250,8 +252,15 @@ class ElementwiseMixin:
         return discrete.AllClose.apply(self, other, rtol=rtol, atol=atol).item()
 
 
-def where(condition, input, other) -> TensorBase:
-    """``input`` where ``condition`` is True, else ``other``; all three broadcast together."""
+def where(condition, input=_NOT_GIVEN, other=_NOT_GIVEN):
+    """``input`` where ``condition`` is True, else ``other``; all three broadcast together.
+    ``where(condition)`` alone is ``condition.nonzero(as_tuple=True)``, as in PyTorch."""
+    if input is _NOT_GIVEN and other is _NOT_GIVEN:
+        if not isinstance(condition, TensorBase):
+            raise DTypeError(f"where(condition): expected a tensor, got {type(condition).__name__}")
+        return condition.nonzero(as_tuple=True)
+    if input is _NOT_GIVEN or other is _NOT_GIVEN:
+        raise ArgumentError("where() takes a condition alone, or a condition, input and other")
     ref = (
         input
         if isinstance(input, TensorBase)

@@ -173,8 +173,14 @@ class MovementMixin:
             target += [r, n]
         return x.expand(target).reshape(tuple(r * n for r, n in zip(sizes, x.shape[1::2])))
 
-    def flip(self, *dims) -> TensorBase:
-        return movement.Flip.apply(self, dims=normalize_dims(shape_arg(dims), self.ndim, "flip"))
+    def flip(self, *args, dims=None) -> TensorBase:
+        """Reverse the order of elements along the given dims: ``flip(0, 1)``, ``flip((0, 1))``
+        or ``flip(dims=(0, 1))`` (``torch.flip(x, dims=...)``)."""
+        if dims is not None:
+            if args:
+                raise ArgumentError(f"flip(): dims given twice, as {args!r} and dims={dims!r}")
+            args = (dims,)
+        return movement.Flip.apply(self, dims=normalize_dims(shape_arg(args), self.ndim, "flip"))
 
     def movedim(self, source, destination) -> TensorBase:
         """Move the axes ``source`` (an int or a sequence) to the places ``destination``."""
