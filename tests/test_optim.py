@@ -11,7 +11,7 @@ import minigrad
 from minigrad import nn, optim
 from minigrad.errors import ArgumentError
 from minigrad.optim import lr_scheduler
-from tools.pytorch_coverage import plain_sgd_class
+from tools.pytorch_coverage import cosine_warmup_class, plain_sgd_class
 
 CONFIGS = [
     ("SGD", dict(lr=0.1)),
@@ -344,23 +344,12 @@ def test_a_scheduler_written_the_pytorch_way_runs_as_in_pytorch():
     tutorial's CosineWarmupScheduler subclasses the old name ``_LRScheduler``)."""
     torch = import_torch()
 
-    def build(opt_module):
-        class CosineWarmup(opt_module.lr_scheduler._LRScheduler):
-            def __init__(self, optimizer, warmup, max_iters):
-                self.warmup, self.max_iters = warmup, max_iters
-                super().__init__(optimizer)
-
-            def get_lr(self):
-                factor = 0.5 * (1 + math.cos(math.pi * self.last_epoch / self.max_iters))
-                if self.last_epoch <= self.warmup:
-                    factor *= self.last_epoch / self.warmup
-                return [base * factor for base in self.base_lrs]
-
-        lib = minigrad if opt_module is optim else torch
+    def build(lib, opt_module):
         opt = opt_module.SGD([lib.zeros(1, requires_grad=True)], lr=0.5)
-        return CosineWarmup(opt, warmup=4, max_iters=20)
+        return cosine_warmup_class(lib)(opt, warmup=4, max_iters=20)
 
-    assert np.allclose(rates(build(optim), 25), rates(build(torch.optim), 25), rtol=1e-12)
+    ours, ref = rates(build(minigrad, optim), 25), rates(build(torch, torch.optim), 25)
+    assert np.allclose(ours, ref, rtol=1e-12)
 
     class Unfinished(lr_scheduler.LRScheduler):
         pass

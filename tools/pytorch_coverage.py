@@ -522,7 +522,7 @@ def _clip_grad_norm(lib):
     return total, [p.grad for p in model.parameters()]
 
 
-def _cosine_warmup_subclass(lib):
+def cosine_warmup_class(lib):
     """The UvA tutorial's scheduler: a subclass of ``_LRScheduler`` that defines ``get_lr``."""
 
     class CosineWarmup(lib.optim.lr_scheduler._LRScheduler):
@@ -536,8 +536,12 @@ def _cosine_warmup_subclass(lib):
                 factor *= self.last_epoch / self.warmup
             return [base * factor for base in self.base_lrs]
 
+    return CosineWarmup
+
+
+def _cosine_warmup_subclass(lib):
     optimizer = lib.optim.SGD([lib.tensor(V, requires_grad=True)], lr=0.5)
-    scheduler = CosineWarmup(optimizer, warmup=2, max_iters=6)
+    scheduler = cosine_warmup_class(lib)(optimizer, warmup=2, max_iters=6)
     rates = []
     for _ in range(6):
         optimizer.step()
