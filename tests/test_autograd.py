@@ -13,6 +13,7 @@ from strategies import arrays, leaf, shapes
 import minigrad
 from minigrad import AutogradError
 from minigrad.autograd import grad
+from minigrad.autograd.graph import Op
 
 
 @pytest.fixture
@@ -58,6 +59,33 @@ def test_gradients_accumulate_across_backward_calls():
     (x * 3).sum().backward()
     (x * x).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [3.0 + 2.0, 3.0 + 4.0])
+
+
+class _SumRowsOp(Op):
+    """A new kernel with a bug in its backward, as a learner might write one: ``mode`` says
+    which (a gradient shaped like the output, or one gradient too many)."""
+
+    @staticmethod
+    def forward(ctx, x, mode):
+        ctx.mode = mode
+        return x.sum(axis=1)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g,) if ctx.mode == "shape" else (g, g)
+
+
+@pytest.mark.parametrize(
+    "mode, words",
+    [("shape", r"_SumRowsOpBackward returned an invalid gradient at index 0 - got \[2\]"),
+     ("count", r"_SumRowsOpBackward returned an incorrect number of gradients \(expected 1, got 2\)")],
+)  # fmt: skip
+def test_a_kernel_whose_backward_returns_a_wrong_gradient_is_named(mode, words):
+    """The engine checks every backward's gradients (count and shapes), so a kernel's bug is an
+    error naming it, not a silent broadcast into the input's gradient."""
+    x = minigrad.randn(2, 3, requires_grad=True)
+    with pytest.raises(AutogradError, match=words):
+        _SumRowsOp.apply(x, mode=mode).sum().backward()
 
 
 def test_second_backward_through_a_freed_graph_names_retain_graph():

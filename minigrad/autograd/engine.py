@@ -179,7 +179,8 @@ def _run(roots, retain_graph, create_graph, targets, accumulate):
     # its input's gradient (``Op.accumulate_grad``), rather than a zero-filled copy of the input
     # per slice that is then summed: the pieces of ``split`` cost one pass, not a pass each.
     # ``owned``: the nodes whose gradient is such a buffer, allocated here and held nowhere else.
-    scatter = not create_graph and not STATE.anomaly and not _observers
+    anomaly = STATE.anomaly
+    scatter = not create_graph and not anomaly and not _observers
     owned: set = set()
 
     with set_grad_enabled(create_graph):
@@ -193,13 +194,17 @@ def _run(roots, retain_graph, create_graph, targets, accumulate):
                 i = target_nodes.get(node)
                 if i is not None:
                     found[i] = g if node.n_outputs == 1 else g[node.output_slot(targets[i])]
-                node._check_alive()
+                if node.released:
+                    node._check_alive()  # raises: this graph was freed by an earlier backward
                 if scatter and node.fn.accumulate_grad is not None and _scatters(node):
                     _scatter_into_input(node, g, grads, owned)
                     grads_in = (None,)
                 else:
                     grads_in = node.fn.backward(node, g)
-                    _check_grads(node, grads_in)
+                    if len(grads_in) != len(node.inputs):
+                        raise _wrong_count(node, grads_in)
+                    if anomaly:
+                        _check_finite(node, grads_in)
                 for fn in _observers:  # for a node with several outputs, the first with a gradient
                     fn(
                         node,
@@ -209,6 +214,8 @@ def _run(roots, retain_graph, create_graph, targets, accumulate):
             else:
                 grads_in = (None,) * len(node.inputs)
             for child, t, gi in zip(node.next_functions, node.inputs, grads_in):
+                if gi is not None and gi._data.shape != t._data.shape:
+                    raise _wrong_shape(node, grads_in)
                 if child is None:
                     if gi is not None and t._requires_grad and t.grad_fn is None:
                         deliver_to_leaf(t, gi)
@@ -292,23 +299,31 @@ def _accumulate_leaf(leaf, g, create_graph) -> None:
         leaf.grad._version.value += 1
 
 
-def _check_grads(node, grads_in) -> None:
-    """Each gradient must match its input's shape; under anomaly mode, it must be finite."""
-    if len(grads_in) != len(node.inputs):
-        raise AutogradError(
-            f"function {node.name} returned an incorrect number of gradients (expected "
-            f"{len(node.inputs)}, got {len(grads_in)})"
-        )
-    for i, (t, g) in enumerate(zip(node.inputs, grads_in)):
-        if g is not None and g._data.shape != t._data.shape:
-            raise AutogradError(
-                f"Function {node.name} returned an invalid gradient at index {i} - got "
-                f"{format_shape(g.shape)} but expected shape compatible with {format_shape(t.shape)}"
-            )
-    if STATE.anomaly:
-        for i, g in enumerate(grads_in):
-            if g is not None and not bool(node.xp.isfinite(g._data).all()):
-                raise anomaly_error(node, i)
+def _wrong_count(node, grads_in) -> AutogradError:
+    return AutogradError(
+        f"function {node.name} returned an incorrect number of gradients (expected "
+        f"{len(node.inputs)}, got {len(grads_in)})"
+    )
+
+
+def _wrong_shape(node, grads_in) -> AutogradError:
+    """The error for the first gradient whose shape is not its input's."""
+    i, g, t = next(
+        (i, g, t)
+        for i, (g, t) in enumerate(zip(grads_in, node.inputs))
+        if g is not None and g._data.shape != t._data.shape
+    )
+    return AutogradError(
+        f"Function {node.name} returned an invalid gradient at index {i} - got "
+        f"{format_shape(g.shape)} but expected shape compatible with {format_shape(t.shape)}"
+    )
+
+
+def _check_finite(node, grads_in) -> None:
+    """Under anomaly mode, each gradient a backward returns must be finite."""
+    for i, g in enumerate(grads_in):
+        if g is not None and not bool(node.xp.isfinite(g._data).all()):
+            raise anomaly_error(node, i)
 
 
 def retain_grad_hook(tensor):
