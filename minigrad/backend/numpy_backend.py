@@ -254,7 +254,8 @@ class NumpyBackend(Backend):
         error grows with the row count (5.6e-6 relative for the mean of 17,773 rows, enough to
         show in a BatchNorm's statistics); there the rows are added in float32 in groups of
         16, and the group sums in float64. Accumulating every element in float64 instead casts
-        each one first: 4x slower here on the 1024 x 1152 bias gradient of a linear layer.
+        each one first: on the 1024 x 1152 bias gradient of a linear layer, 0.71 ms here
+        against 0.28 ms.
         """
         if not (
             isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.c_contiguous and x.size
