@@ -391,6 +391,15 @@ def test_float_repr_matches_pytorch(shape, scale, whole, dtype, seed):
         lambda lib: lib.tensor([1.5, float("nan"), -float("inf")]),
         lambda lib: lib.zeros(2, 0, requires_grad=True),
         lambda lib: lib.arange(30.0) / 7,
+        # rows that wrap: as many elements as fit in 80 characters after the indentation
+        lambda lib: lib.tensor(np.eye(27)[[1, 5, 9]]),
+        lambda lib: lib.arange(90.0).reshape(3, 30) / 7,
+        lambda lib: lib.tensor(np.arange(120).reshape(3, 40) * 37 % 1000),
+        # over 1000 elements: the corners around "...", the format chosen from those alone
+        lambda lib: lib.tensor(np.linspace(-1, 1, 4900).reshape(70, 70)),
+        lambda lib: lib.tensor(np.where(np.arange(2000) == 1000, 1e-5, 0.5)),
+        lambda lib: lib.arange(2000),
+        lambda lib: lib.tensor(np.arange(6000.0).reshape(10, 20, 30) - 3000),
     ],
 )
 def test_repr_matches_pytorch(make):
