@@ -96,6 +96,7 @@ from .functions import *  # noqa: F403  (torch.exp, torch.matmul, torch.softmax,
 from .functions import __all__ as _function_names
 from .generator import Generator
 from .serialization import load, save
+from .size import Size
 from .tensor import Tensor, cat, stack, where
 
 __version__ = "0.1.0"

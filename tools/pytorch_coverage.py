@@ -975,6 +975,15 @@ def _names() -> list[Name]:
             "BNLM",
             lambda t: (tuple(t.tensor(A).size()), t.tensor(A).size(-1), tuple(t.tensor(A).shape)),
         ),
+        Name(
+            "torch.Size (what .shape is: its numel(), and how it prints)",
+            "Z",
+            lambda t: [
+                t.tensor(A).shape.numel(),
+                repr(t.zeros(16630, 3).shape).split(".")[-1],
+                type(t.tensor(A).size()).__name__,
+            ],
+        ),
         Name("Tensor.dim", "NT", lambda t: t.tensor(A).dim()),
         Name("Tensor.numel", "LNGM", lambda t: t.tensor(A).numel()),
         Name("Tensor.nelement", "G", lambda t: t.tensor(A).nelement()),

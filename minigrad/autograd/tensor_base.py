@@ -17,6 +17,7 @@ from .. import dtypes
 from ..backend import CPU, Device
 from ..backend import device as as_device
 from ..errors import AutogradError, DTypeError, ShapeError, format_shape, normalize_dim
+from ..size import Size
 from .grad_mode import STATE, set_grad_enabled
 from .graph import VersionCounter
 
@@ -101,8 +102,8 @@ class TensorBase:
 
     # ---- metadata ------------------------------------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
     @property
     def ndim(self) -> int:
@@ -127,7 +128,7 @@ class TensorBase:
         return self.ndim
 
     def numel(self) -> int:
-        return math.prod(self.shape)
+        return math.prod(self._data.shape)
 
     nelement = numel  # PyTorch's older name
 
