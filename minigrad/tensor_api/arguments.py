@@ -57,11 +57,11 @@ def shape_arg(args) -> tuple[int, ...]:
     if all(type(n) is int for n in args):
         return tuple(args)
     try:
-        if any(isinstance(n, bool) for n in args):
-            raise TypeError("a bool is not a length")
-        return tuple(operator.index(n) for n in args)
+        if not any(isinstance(n, bool) for n in args):  # an int to Python, but not a length
+            return tuple(operator.index(n) for n in args)
     except (TypeError, DTypeError):
-        raise DTypeError(f"expected a sequence of integers as a shape, got {args!r}") from None
+        pass
+    raise DTypeError(f"expected a sequence of integers as a shape, got {args!r}")
 
 
 def size_arg(args) -> tuple[int, ...]:
