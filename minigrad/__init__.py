@@ -6,6 +6,8 @@ x = torch.randn(3, 4, requires_grad=True)
 x.grad
 """
 
+import math
+
 from . import autograd, backends, cuda, dtypes, nn, optim, utils
 from .autograd import (
     enable_grad,
@@ -56,6 +58,8 @@ from .creation import (
     randperm,
     set_rng_state,
     tensor,
+    tril_indices,
+    triu_indices,
     zeros,
     zeros_like,
 )
@@ -95,8 +99,12 @@ from .errors import (
 from .functions import *  # noqa: F403  (torch.exp, torch.matmul, torch.softmax, ...)
 from .functions import __all__ as _function_names
 from .generator import Generator
+from .printing import set_printoptions
 from .serialization import load, save
 from .size import Size
-from .tensor import Tensor, cat, stack, where
+from .tensor import Tensor, cat, einsum, stack, where
 
 __version__ = "0.1.0"
+
+# PyTorch's float constants (torch.pi, -torch.inf in an attention mask)
+e, inf, nan, pi = math.e, math.inf, math.nan, math.pi

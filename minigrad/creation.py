@@ -42,17 +42,31 @@ def _new(array_fn, size, dtype, device, requires_grad, float_default=True) -> Te
     return t.requires_grad_() if requires_grad else t
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _new(lambda b, s, d: b.xp.zeros(s, dtype=d), size, dtype, device, requires_grad)
+def _size(args: tuple, size) -> tuple:
+    """A factory's size, given positionally (``zeros(2, 3)``, ``zeros((2, 3))``) or as
+    ``size=(2, 3)``."""
+    if size is None:
+        return args
+    if args:
+        raise ArgumentError(f"the size was given twice: {args!r} and size={size!r}")
+    return (size,)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _new(lambda b, s, d: b.xp.ones(s, dtype=d), size, dtype, device, requires_grad)
+def zeros(*args, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _new(
+        lambda b, s, d: b.xp.zeros(s, dtype=d), _size(args, size), dtype, device, requires_grad
+    )
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def ones(*args, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _new(
+        lambda b, s, d: b.xp.ones(s, dtype=d), _size(args, size), dtype, device, requires_grad
+    )
+
+
+def empty(*args, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Like ``zeros``: minigrad never hands out uninitialised memory."""
-    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return zeros(*args, size=size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -71,19 +85,21 @@ def _draw(backend, generator, kind: str, *args, dtype):
     return backend.asarray(getattr(source, kind)(*args), dtype)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand(*args, size=None, generator=None, dtype=None, device=None,
+         requires_grad=False) -> Tensor:  # fmt: skip
     """Uniform samples from [0, 1)."""
     return _new(
         lambda b, s, d: _draw(b, generator, "uniform", s, d, dtype=d),
-        size, dtype, device, requires_grad,
+        _size(args, size), dtype, device, requires_grad,
     )  # fmt: skip
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(*args, size=None, generator=None, dtype=None, device=None,
+          requires_grad=False) -> Tensor:  # fmt: skip
     """Standard normal samples."""
     return _new(
         lambda b, s, d: _draw(b, generator, "normal", s, d, dtype=d),
-        size, dtype, device, requires_grad,
+        _size(args, size), dtype, device, requires_grad,
     )  # fmt: skip
 
 
@@ -238,6 +254,28 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     if n < 0 or (m is not None and m < 0):
         raise ShapeError(f"eye(): n and m must be greater or equal to 0, got n={n}, m={m}")
     return _new(lambda b, s, d: b.xp.eye(n, m, dtype=d), (), dtype, device, requires_grad)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, dtype=None, device=None) -> Tensor:
+    """The (row, column) indices of the lower triangle of a row x col matrix, on and below the
+    diagonal ``offset``, as a (2, N) tensor (rows first, in row-major order)."""
+    return _triangle_indices(row, col, offset, dtype, device, lower=True)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, dtype=None, device=None) -> Tensor:
+    """The (row, column) indices of the upper triangle, on and above the diagonal ``offset``."""
+    return _triangle_indices(row, col, offset, dtype, device, lower=False)
+
+
+def _triangle_indices(row, col, offset, dtype, device, lower: bool) -> Tensor:
+    if row < 0 or col < 0:
+        raise ShapeError(f"{'tril' if lower else 'triu'}_indices: row and col must be >= 0, "
+                         f"got {row} and {col}")  # fmt: skip
+    pick = "tril_indices" if lower else "triu_indices"
+    return _new(
+        lambda b, s, d: b.xp.stack(getattr(b.xp, pick)(row, offset, col)).astype(d),
+        (), dtype, device, False, float_default=False,
+    )  # fmt: skip
 
 
 def manual_seed(seed: int) -> None:

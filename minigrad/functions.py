@@ -47,8 +47,9 @@ _METHODS = """
     softmax log_softmax cumsum sort argsort topk reshape permute transpose swapaxes squeeze
     unsqueeze flatten unflatten split chunk unbind flip roll narrow select gather scatter
     scatter_add index_select index_fill masked_fill masked_select nonzero argwhere matmul mm bmm mv
-    dot outer tril triu isnan isinf isfinite allclose equal logical_and logical_or logical_xor
+    dot outer tril triu isnan isinf isfinite isclose allclose equal logical_and logical_or logical_xor
     logical_not eq ne lt le gt ge all any numel clone detach t movedim moveaxis unique histogram
+    bincount
 """.split()
 
 for _name in _METHODS:
@@ -64,4 +65,10 @@ def pow(input, exponent):  # noqa: A001  (torch.pow)
     return _tensor_pow(input, exponent)
 
 
-__all__ = [*_METHODS, "pow"]
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)``, as PyTorch's ``addmm`` (a bias plus a product)."""
+    product = mat1 @ mat2
+    return (input if beta == 1 else input * beta) + (product if alpha == 1 else product * alpha)
+
+
+__all__ = [*_METHODS, "pow", "addmm"]

@@ -20,11 +20,11 @@ from .tensor_api.conversion import ConversionMixin
 from .tensor_api.elementwise import ElementwiseMixin, where
 from .tensor_api.indexing import IndexingMixin
 from .tensor_api.inplace import InplaceMixin
-from .tensor_api.linalg import LinalgMixin
+from .tensor_api.linalg import LinalgMixin, einsum
 from .tensor_api.movement import MovementMixin, cat, stack
 from .tensor_api.reduce import ReduceMixin
 
-__all__ = ["Tensor", "cat", "legacy_tensor", "stack", "where"]
+__all__ = ["Tensor", "cat", "einsum", "legacy_tensor", "stack", "where"]
 
 
 class Tensor(

@@ -27,6 +27,28 @@ def _bmm(draw):
     return Example((draw(arrays((b, n, k))), draw(arrays((b, k, m)))))
 
 
+# equations of attention code and the general forms: contraction, sums, outer products,
+# three operands, "..." broadcast between operands, a size-1 axis broadcast against a longer one
+EQUATIONS = ["bqd,bkd->bqk", "nhql,nlhd->nqhd", "ij,jk", "ij->j", "ij->", "i,j->ij",
+             "bi,bj,bk->ijk", "...ij,...jk", "...d,d->...", "ij,ij->ij", "ba"]  # fmt: skip
+
+
+@st.composite
+def _einsum(draw):
+    """An equation and operands that fit it: a length per letter, "..." as one or two leading
+    axes (one operand's shorter), and now and then a size-1 axis in the second operand."""
+    equation = draw(st.sampled_from(EQUATIONS))
+    size = {c: draw(st.integers(1, 3), label=c) for c in sorted(set(equation) - set(".,->"))}
+    leading = draw(st.sampled_from([((2,), (2,)), ((2, 3), (3,)), ((1, 2), (3, 2))]))
+    shapes = []
+    for i, subs in enumerate(equation.partition("->")[0].split(",")):
+        shape = tuple(size[c] for c in subs.replace("...", ""))
+        if i == 1 and subs and draw(st.booleans(), label="broadcast a size-1 axis"):
+            shape = (1,) + shape[1:]
+        shapes.append((leading[i] if "..." in subs else ()) + shape)
+    return Example(tuple(draw(arrays(shape)) for shape in shapes), {"equation": equation})
+
+
 KINDS = ["vector", "matrix", "batch"]
 
 CASES = [
@@ -40,6 +62,12 @@ CASES = [
     Case("dot", _matmul("vector", "vector"), lambda m, a, b: a.dot(b), np.dot),
     Case("outer", _matmul("vector", "vector"), lambda m, a, b: m.outer(a, b), np.outer),
     Case("bmm", _bmm(), lambda m, a, b: m.bmm(a, b), np.matmul),
+    Case(
+        "einsum",
+        _einsum(),
+        lambda m, *xs, equation: m.einsum(equation, *xs),
+        lambda *a, equation: np.einsum(equation, *a),
+    ),
 ]
 
 test_op, test_gradgradcheck, test_float32 = op_tests(CASES)

@@ -59,6 +59,11 @@ SOURCES = {
     "H": "A transformer implementation (hyunwoongko/transformer: models/, train.py)",
     "U": "UvA deep learning tutorial 6, Transformers and multi-head attention "
     "(Lightning-AI/tutorials: Transformers_MHAttention.py)",
+    "R": "Build a Large Language Model (From Scratch) (rasbt/LLMs-from-scratch: chapters 3 to 7)",
+    "F": "former, Peter Bloem's transformers (pbloem/former: former/, experiments/)",
+    "Y": "Llama from scratch (bkitano/llama-from-scratch)",
+    "D": "A transformer from scratch (aladdinpersson/Machine-Learning-Collection: "
+    "ML/Pytorch/more_advanced/transformer_from_scratch)",
     "P": "Deep Learning with PyTorch: A 60 Minute Blitz (pytorch/tutorials: "
     "beginner_source/blitz/tensor_tutorial.py, autograd_tutorial.py)",
 }
@@ -601,6 +606,17 @@ def _matmul_precision(lib):
     return [set_high, got, lib.get_float32_matmul_precision()]
 
 
+def _print_options(lib):
+    """The book's ``torch.set_printoptions(sci_mode=False)``, then PyTorch's defaults again."""
+    x = lib.tensor([1e-5, 0.5, 3.0])
+    lib.set_printoptions(sci_mode=False)
+    plain = repr(x)
+    lib.set_printoptions(precision=2)
+    short = repr(x)
+    lib.set_printoptions(profile="default")
+    return [plain, short, repr(x)]
+
+
 def _optimizer_steps(lib, make):
     return polynomial_step(lib, polynomial_module, make)
 
@@ -731,6 +747,22 @@ def _names() -> list[Name]:
         # -- torch: creation ------------------------------------------------------------------
         Name("torch.tensor", "ELMT", lambda t: t.tensor([[1, 2], [3, 4]], dtype=t.long)),
         Name("torch.Tensor (the legacy constructor)", "Z", _legacy_constructor),
+        Name("torch.pi, torch.inf, torch.nan, torch.e", "R", lambda t: [t.pi, -t.inf, t.e]),
+        Name(
+            "torch.zeros / ones / randn (size=)",
+            "F",
+            lambda t: [
+                t.zeros(size=(3,), dtype=t.long),
+                t.ones(size=(2, 1)),
+                t.randn(size=(2,)).shape,
+            ],
+        ),
+        Name(
+            "torch.triu_indices / tril_indices",
+            "F",
+            lambda t: [t.triu_indices(3, 3, offset=1), t.tril_indices(3, 4, -1)],
+        ),
+        Name("torch.set_printoptions", "R", _print_options),
         Name("np.asarray(tensor) (Tensor.__array__)", "Z", _as_numpy),
         Name("torch.linspace", "EC", lambda t: t.linspace(-math.pi, math.pi, 7)),
         Name("torch.zeros", "ALMNT", lambda t: t.zeros(2, 3, dtype=t.long)),
@@ -951,6 +983,33 @@ def _names() -> list[Name]:
         Name("Tensor.split", "NGM", _kv_split),
         Name("Tensor.masked_fill", "LNGMT", _kv_split),
         Name(
+            "torch.bincount",
+            "R",
+            lambda t: [
+                t.bincount(t.tensor([0, 3, 3, 7])),
+                t.bincount(t.tensor([1, 1]), t.tensor(V[:2])),
+            ],
+        ),
+        Name(
+            "torch.isclose",
+            "Y",
+            lambda t: t.isclose(
+                t.tensor([1.0, math.nan, math.inf, 2.0]), t.tensor([1.0, math.nan, math.inf, 2.1])
+            ),
+        ),
+        Name(
+            "torch.einsum",
+            "DFR",
+            lambda t: grads(t, lambda q, k: t.einsum("bqd,bkd->bqk", q, k), QKV, QKV[:, :2]),
+        ),
+        Name(
+            "torch.addmm",
+            "F",
+            lambda t: grads(
+                t, lambda b, m1, m2: t.addmm(b, m1, m2, beta=0.5, alpha=2.0), V[:2], A, B
+            ),
+        ),
+        Name(
             "Tensor.masked_select / torch.masked_select",
             "J",
             lambda t: grads(t, lambda x: t.masked_select(x, x > 0) * 2, A),
@@ -976,12 +1035,14 @@ def _names() -> list[Name]:
             lambda t: (tuple(t.tensor(A).size()), t.tensor(A).size(-1), tuple(t.tensor(A).shape)),
         ),
         Name(
-            "torch.Size (what .shape is: its numel(), and how it prints)",
-            "Z",
+            "torch.Size (what .shape is: its numel(), slices, and how it prints)",
+            "YZ",
             lambda t: [
                 t.tensor(A).shape.numel(),
                 repr(t.zeros(16630, 3).shape).split(".")[-1],
                 type(t.tensor(A).size()).__name__,
+                t.ones(2, 3, 4).shape[1:].numel(),  # a slice is a Size (llama-from-scratch)
+                repr(t.ones(2, 3).size()[:-1] + (5,)).split(".")[-1],
             ],
         ),
         Name("Tensor.dim", "NT", lambda t: t.tensor(A).dim()),

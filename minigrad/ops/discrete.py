@@ -258,6 +258,18 @@ class Histogram(Op):
         return (hist if part == "hist" else edges).astype(x.dtype, copy=False)
 
 
+class Bincount(Op):
+    """How many times each value 0, 1, ..., max(x) occurs in the 1-d integer x (at least
+    ``minlength`` counts), or the sum of the weights of its occurrences."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, x, *weights, minlength):
+        counts = ctx.xp.bincount(x, weights[0] if weights else None, minlength=minlength)
+        return counts if not weights else counts.astype(weights[0].dtype, copy=False)
+
+
 class ArrayEqual(Op):
     """Whether a and b have the same shape and elements (a 0-d bool)."""
 
@@ -268,11 +280,12 @@ class ArrayEqual(Op):
         return ctx.xp.asarray(ctx.xp.array_equal(a, b))
 
 
-class AllClose(Op):
-    """Whether |a - b| <= atol + rtol * |b| everywhere (a 0-d bool)."""
+class IsClose(Op):
+    """|a - b| <= atol + rtol * |b|, elementwise; infinities of one sign are close, NaNs only
+    to each other and only with ``equal_nan``."""
 
     differentiable = False
 
     @staticmethod
-    def forward(ctx, a, b, rtol, atol):
-        return ctx.xp.asarray(ctx.xp.allclose(a, b, rtol=rtol, atol=atol))
+    def forward(ctx, a, b, rtol, atol, equal_nan):
+        return ctx.xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)

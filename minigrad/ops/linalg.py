@@ -6,7 +6,7 @@ import math
 
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Op
-from .broadcast import unbroadcast
+from .broadcast import broadcast_shapes, unbroadcast
 
 
 class Matmul(Op):
@@ -94,6 +94,40 @@ class Linear(Op):
             *(ctx.backend.sum(rows, (0,), False) if need else None for need in need_b),
         )
         return tuple(None if d is None else ctx.constant(d) for d in grads)
+
+
+class Einsum(Op):
+    """y = einsum(x_1, ..., x_n).   dx_k = einsum(dy, the other x) onto x_k's letters
+
+    ``subscripts`` name each operand's axes, a letter per axis, none repeated within one
+    operand; ``output`` names y's ("bqd,bkd" into "bqk" is a batch of Q K^T). dx_k is broadcast
+    along the letters only x_k has (forward summed over them), and summed where x_k was
+    broadcast (a size-1 axis against a longer one)."""
+
+    @staticmethod
+    def forward(ctx, *operands, subscripts, output):
+        ctx.subscripts, ctx.output = subscripts, output
+        ctx.save_for_backward(*operands)
+        return ctx.xp.einsum(",".join(subscripts) + "->" + output, *operands)
+
+    @staticmethod
+    def backward(ctx, g):
+        operands = ctx.saved_tensors
+        grads = []
+        for k, (x, letters) in enumerate(zip(operands, ctx.subscripts)):
+            if not ctx.needs_input_grad[k]:
+                grads.append(None)
+                continue
+            others = [j for j in range(len(operands)) if j != k]
+            reachable = set(ctx.output).union(*(ctx.subscripts[j] for j in others))
+            kept = "".join(c for c in letters if c in reachable)
+            dx = Einsum.apply(
+                g, *(operands[j] for j in others),
+                subscripts=(ctx.output, *(ctx.subscripts[j] for j in others)), output=kept,
+            )  # fmt: skip
+            dx = dx.reshape(tuple(dx.shape[kept.index(c)] if c in kept else 1 for c in letters))
+            grads.append(unbroadcast(dx.expand(broadcast_shapes(dx.shape, x.shape)), x.shape))
+        return tuple(grads)
 
 
 def swap_last(xp, a):

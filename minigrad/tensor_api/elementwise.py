@@ -248,8 +248,19 @@ class ElementwiseMixin:
         """Whether both have the same shape and elements."""
         return self.shape == other.shape and discrete.ArrayEqual.apply(self, other).item()
 
-    def allclose(self, other: TensorBase, rtol=1e-5, atol=1e-8) -> bool:
-        return discrete.AllClose.apply(self, other, rtol=rtol, atol=atol).item()
+    def isclose(self, other: TensorBase, rtol=1e-5, atol=1e-8, equal_nan=False) -> TensorBase:
+        """Where |self - other| <= atol + rtol * |other| (a bool tensor; both of one dtype)."""
+        if not isinstance(other, TensorBase) or other.dtype is not self.dtype:
+            got = other.dtype if isinstance(other, TensorBase) else type(other).__name__
+            raise DTypeError(f"isclose: expected both inputs of dtype {self.dtype}, got {got}")
+        try:
+            return discrete.IsClose.apply(self, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
+        except ValueError:
+            broadcast_shapes(self.shape, other.shape, op="isclose")
+            raise
+
+    def allclose(self, other: TensorBase, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
+        return self.isclose(other, rtol=rtol, atol=atol, equal_nan=equal_nan).all().item()
 
 
 def where(condition, input=_NOT_GIVEN, other=_NOT_GIVEN):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import collections
+import string
+
 from ..autograd.tensor_base import TensorBase
-from ..errors import DTypeError, ShapeError, format_shape
+from ..errors import ArgumentError, DTypeError, ShapeError, format_shape
 from ..ops import linalg
 from ..ops.broadcast import broadcast_shapes
 
@@ -105,6 +108,61 @@ def _check_ranks(op, a, b, rank_a, rank_b) -> None:
             f"{format_shape(a.shape)} and {format_shape(b.shape)}"
         )
     _check_dtypes(op, a, b)
+
+
+def einsum(equation: str, *operands) -> TensorBase:
+    """Einstein summation, PyTorch's ``torch.einsum("bqd,bkd->bqk", q, k)`` (the operands may
+    also come as one list). Each letter names an axis; the axes whose letters the output
+    (after "->") lacks are summed over. "..." stands for the leading axes not named, broadcast
+    between the operands. Without "->" the output is "..." and then the letters used once, in
+    alphabetical order. A letter may not repeat within one operand (a diagonal or a trace)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands or not all(isinstance(t, TensorBase) for t in operands):
+        raise DTypeError("einsum(): the operands must be tensors")
+    for t in operands[1:]:
+        _check_dtypes("einsum()", operands[0], t)
+    inputs, arrow, output = equation.replace(" ", "").partition("->")
+    named = inputs.split(",")
+    if len(named) != len(operands):
+        raise ArgumentError(
+            f"einsum(): the equation {equation!r} has {len(named)} operands, {len(operands)} given"
+        )
+    spare = [c for c in string.ascii_letters if c not in equation]  # letters for "..."
+    unnamed = [t.ndim - len(s.replace("...", "")) for s, t in zip(named, operands)]
+    rank = max((n for s, n in zip(named, unnamed) if "..." in s), default=0)
+    subscripts = []
+    for i, (s, t, n) in enumerate(zip(named, operands, unnamed)):
+        letters = s.replace("...", "")
+        if not letters.isalpha() and letters or s.count("...") > 1:
+            raise ArgumentError(f"einsum(): operand {i}'s subscripts {s!r} must be letters")
+        if n < 0 or (n and "..." not in s):
+            raise ShapeError(
+                f"einsum(): operand {i} has {t.ndim} dimensions but its subscripts {s!r} name "
+                f"{len(letters)}"
+            )
+        if len(set(letters)) != len(letters):
+            raise ArgumentError(
+                f"einsum(): operand {i}'s subscripts {s!r} repeat a letter (a diagonal or a "
+                f"trace), which minigrad's einsum does not take (PyTorch's does)"
+            )
+        subscripts.append(s.replace("...", "".join(spare[rank - n : rank])))
+    ellipsis = "".join(spare[:rank])
+    if arrow:
+        output = output.replace("...", ellipsis)
+    else:
+        counts = collections.Counter("".join(named).replace("...", ""))
+        output = ellipsis + "".join(sorted(c for c, n in counts.items() if n == 1))
+    if not output.isalpha() and output or len(set(output)) != len(output):
+        raise ArgumentError(f"einsum(): the output subscripts {output!r} must be distinct letters")
+    if set(output) - set("".join(subscripts)):
+        raise ArgumentError(f"einsum(): output subscripts {output!r} that no operand has")
+    try:
+        return linalg.Einsum.apply(*operands, subscripts=tuple(subscripts), output=output)
+    except ValueError as exc:
+        raise ShapeError(f"einsum(): operands of shapes "
+                         f"{', '.join(format_shape(t.shape) for t in operands)} do not fit "
+                         f"{equation!r} ({exc})") from None  # fmt: skip
 
 
 def _check_dtypes(op, a, b) -> None:

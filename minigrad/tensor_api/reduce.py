@@ -10,6 +10,7 @@ from collections import namedtuple
 from .. import dtypes
 from ..autograd.tensor_base import TensorBase
 from ..errors import (
+    ArgumentError,
     DimError,
     DTypeError,
     IndexOutOfRange,
@@ -200,6 +201,22 @@ class ReduceMixin:
             for part in ("hist", "bin_edges")
         ]
         return histogram_result(*found)
+
+    def bincount(self, weights=None, minlength: int = 0) -> TensorBase:
+        """Counts of each value 0..max of a 1-d tensor of non-negative integers (int64), or the
+        sums of ``weights`` at each value (float32 weights give float32, others float64)."""
+        if self.ndim != 1 or self.is_floating_point() or self.dtype is dtypes.bool_:
+            raise DTypeError(
+                f"bincount only supports 1-d non-negative integral inputs, got a "
+                f"{format_shape(self.shape)} tensor of {self.dtype}"
+            )
+        if self.numel() and self.min().item() < 0:
+            raise ArgumentError("bincount only supports 1-d non-negative integral inputs")
+        if weights is None:
+            return discrete.Bincount.apply(self, minlength=minlength)
+        if weights.dtype is not dtypes.float32:
+            weights = weights.to(dtypes.float64)
+        return discrete.Bincount.apply(self, weights, minlength=minlength)
 
     @_accepts_keepdims
     def logsumexp(self, dim, keepdim=False) -> TensorBase:
