@@ -23,7 +23,7 @@ LAYERS = [
     {"minigrad.ops", "minigrad.printing"},
     {"minigrad.tensor_api"},
     {"minigrad.tensor"},
-    {"minigrad.creation", "minigrad.functions"},
+    {"minigrad.creation", "minigrad.functions", "minigrad.linalg"},
     {"minigrad.nn"},
     {"minigrad.optim", "minigrad.serialization", "minigrad.safetensors", "minigrad.utils"},
     {"minigrad"},  # the package's front door, minigrad/__init__.py

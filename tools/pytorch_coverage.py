@@ -998,6 +998,15 @@ def _names() -> list[Name]:
             ),
         ),
         Name(
+            "torch.linalg.norm / vector_norm",
+            "Y",
+            lambda t: grads(
+                t,
+                lambda x: t.linalg.norm(x, dim=(1, 2)) + t.linalg.vector_norm(x, ord=1, dim=(1, 2)),
+                QKV,
+            ),
+        ),
+        Name(
             "torch.einsum",
             "DFR",
             lambda t: grads(t, lambda q, k: t.einsum("bqd,bkd->bqk", q, k), QKV, QKV[:, :2]),
