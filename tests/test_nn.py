@@ -199,7 +199,10 @@ def test_load_state_dict_non_strict_reports_keys_and_copies_the_rest():
         {"weight": minigrad.ones(2, 2), "other": minigrad.ones(1)}, strict=False
     )
     assert result.missing_keys == ["bias"] and result.unexpected_keys == ["other"]
+    assert repr(result) == "IncompatibleKeys(missing_keys=['bias'], unexpected_keys=['other'])"
     assert model.weight.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    # a notebook cell that ends with a full load shows PyTorch's line
+    assert repr(model.load_state_dict(model.state_dict())) == "<All keys matched successfully>"
     with pytest.raises(StateDictError, match="expected a Tensor"):
         model.load_state_dict({"weight": [[1.0, 1.0]] * 2, "bias": minigrad.ones(2)})
 

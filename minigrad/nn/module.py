@@ -23,7 +23,16 @@ from ..tensor import Tensor
 from ..tensor_api.conversion import to_args
 from .parameter import Parameter
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys the module expected but did not get, and the
+    keys it got but has no place for. Prints as PyTorch's does when both are empty."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
 
 
 _REGISTERED = (  # (store, what it holds, what may be assigned to its names)
