@@ -23,6 +23,7 @@ from ..tensor import Tensor
 from ..tensor_api.conversion import to_args
 from .parameter import Parameter
 
+
 class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What ``load_state_dict`` returns: the keys the module expected but did not get, and the
     keys it got but has no place for. Prints as PyTorch's does when both are empty."""
