@@ -162,6 +162,20 @@ def test_float32_sums_stay_accurate_over_many_rows():
         assert np.max(np.abs(got.numpy() - want) / np.abs(want)) < 3e-7
 
 
+def test_numpy_reads_a_tensor_through_its_array_protocol():
+    """``np.asarray(t)`` shares a CPU tensor's memory; ``copy=True`` copies; ``copy=False``
+    refuses a conversion it cannot make without a copy (NumPy's protocol); a tensor that
+    requires grad is refused, as by ``numpy()``."""
+    x = minigrad.tensor([1.0, 2.0])
+    assert np.shares_memory(np.asarray(x), x.numpy())
+    assert not np.shares_memory(np.array(x, copy=True), x.numpy())
+    assert np.asarray(x, dtype=np.float64).dtype == np.float64
+    with pytest.raises(ValueError, match="cannot be viewed"):
+        np.asarray(x, dtype=np.float64, copy=False)
+    with pytest.raises(RuntimeError, match="requires grad"):
+        np.asarray(minigrad.ones(2, requires_grad=True))
+
+
 def test_out_writes_into_the_given_tensor():
     """``torch.add(x, y, out=result)`` (the 60-minute blitz) writes into ``result`` and returns
     it; an integer result goes into a float ``out`` as in PyTorch."""

@@ -11,7 +11,7 @@ from .. import dtypes, printing
 from ..autograd.tensor_base import TensorBase
 from ..backend import Device, cuda_spec
 from ..backend import device as as_device
-from ..errors import AutogradError, DTypeError, ShapeError
+from ..errors import ArgumentError, AutogradError, DTypeError, ShapeError
 from ..ops import elementwise as ew
 from ..ops import movement
 from .arguments import shape_arg
@@ -31,9 +31,17 @@ class ConversionMixin:
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         """``np.asarray(t)``, as NumPy functions and matplotlib ask for a tensor's values:
-        ``numpy()`` (so not for a tensor that requires grad), converted to ``dtype`` if given."""
+        ``numpy()`` (so not for a tensor that requires grad), converted to ``dtype`` if given.
+        NumPy's ``copy``: True always copies; False refuses when a copy cannot be avoided (a
+        conversion, or a tensor off the CPU)."""
+        converts = dtype is not None and np.dtype(dtype) != self._data.dtype
+        if copy is False and (converts or self._device.type != "cpu"):
+            raise ArgumentError(
+                f"np.asarray(tensor, copy=False): a {self.dtype} tensor on {self._device} "
+                f"cannot be viewed as a NumPy array of dtype {np.dtype(dtype or self._data.dtype)}"
+            )
         array = self.numpy()
-        if dtype is not None and array.dtype != dtype:
+        if converts:
             return array.astype(dtype)
         return array.copy() if copy else array
 
