@@ -25,7 +25,13 @@ LAYERS = [
     {"minigrad.tensor"},
     {"minigrad.creation", "minigrad.functions", "minigrad.linalg"},
     {"minigrad.nn"},
-    {"minigrad.optim", "minigrad.serialization", "minigrad.safetensors", "minigrad.utils"},
+    {
+        "minigrad.optim",
+        "minigrad.serialization",
+        "minigrad.safetensors",
+        "minigrad.utils",
+        "minigrad.distributions",
+    },
     {"minigrad"},  # the package's front door, minigrad/__init__.py
     {"transformer"},
     {"minigrad.viz"},  # draws minigrad and transformer models

@@ -1007,6 +1007,18 @@ def _names() -> list[Name]:
             ),
         ),
         Name(
+            "torch.distributions.Categorical (log_prob, entropy)",
+            "F",
+            lambda t: grads(
+                t,
+                lambda x: (
+                    t.distributions.Categorical(logits=x).log_prob(t.tensor([0, 1]))
+                    + t.distributions.Categorical(logits=x).entropy()
+                ),
+                A[:2],
+            ),
+        ),
+        Name(
             "torch.einsum",
             "DFR",
             lambda t: grads(t, lambda q, k: t.einsum("bqd,bkd->bqk", q, k), QKV, QKV[:, :2]),
