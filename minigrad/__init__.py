@@ -8,7 +8,7 @@ x.grad
 
 import math
 
-from . import autograd, backends, cuda, distributions, dtypes, linalg, nn, optim, utils
+from . import amp, autograd, backends, cuda, distributions, dtypes, linalg, nn, optim, utils
 from .autograd import (
     enable_grad,
     inference_mode,

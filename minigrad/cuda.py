@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 
+from . import amp as amp  # torch.cuda.amp.GradScaler, as nanoGPT spells it
 from .backend import cuda_available
 from .backend import device as as_device
 

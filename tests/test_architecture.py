@@ -16,7 +16,7 @@ PACKAGES = ("minigrad", "transformer")
 # The layers, lowest first. A unit (a top-level module or subpackage) may import units of lower
 # layers only. A new module must be placed here.
 LAYERS = [
-    {"minigrad.errors", "minigrad.size"},
+    {"minigrad.errors", "minigrad.size", "minigrad.amp"},
     {"minigrad.dtypes"},
     {"minigrad.backend"},
     {"minigrad.autograd", "minigrad.backends", "minigrad.cuda", "minigrad.generator"},

@@ -412,3 +412,20 @@ def test_the_base_class_steps_only_through_a_subclass():
     (p * p).sum().backward()
     with pytest.raises(NotImplementedError, match="overrides step"):
         base.step()
+
+
+def test_grad_scaler_is_disabled_and_says_so_when_asked_for():
+    """As PyTorch's on a machine without CUDA: nanoGPT's train.py makes one enabled for its
+    default float16 and runs through it unchanged."""
+    with pytest.warns(UserWarning, match="no float16 autocast.*Disabling"):
+        scaler = minigrad.cuda.amp.GradScaler(enabled=True)
+    assert not scaler.is_enabled() and scaler.get_scale() == 1.0 and scaler.state_dict() == {}
+    w = nn.Parameter(minigrad.tensor([1.0, -2.0]))
+    optimizer = optim.SGD([w], lr=0.5)
+    loss = (w * w).sum()
+    assert scaler.scale(loss) is loss
+    loss.backward()
+    scaler.unscale_(optimizer)
+    scaler.step(optimizer)
+    scaler.update()
+    assert w.tolist() == [0.0, 0.0]  # w - 0.5 * 2w

@@ -617,6 +617,20 @@ def _print_options(lib):
     return [plain, short, repr(x)]
 
 
+def _scaled_step(lib):
+    """nanoGPT's update through ``torch.cuda.amp.GradScaler(enabled=(dtype == 'float16'))``,
+    disabled in float32: scale, backward, unscale_, clip, step, update."""
+    w = lib.tensor(V, requires_grad=True)
+    optimizer = lib.optim.AdamW([w], lr=0.1)
+    scaler = lib.cuda.amp.GradScaler(enabled=False)
+    scaler.scale((w * w).sum()).backward()
+    scaler.unscale_(optimizer)
+    lib.nn.utils.clip_grad_norm_([w], 1.0)
+    scaler.step(optimizer)
+    scaler.update()
+    return [w.detach(), scaler.get_scale(), scaler.is_enabled()]
+
+
 def _optimizer_steps(lib, make):
     return polynomial_step(lib, polynomial_module, make)
 
@@ -1311,6 +1325,7 @@ def _names() -> list[Name]:
                 ),
             ),
         ),
+        Name("torch.cuda.amp.GradScaler (disabled, as on a CPU)", "N", _scaled_step),
         Name("optim.lr_scheduler.LambdaLR", "T", _lambda_lr),
         Name(
             "optim.lr_scheduler._LRScheduler (a subclass defining get_lr)",
@@ -1332,7 +1347,6 @@ def _names() -> list[Name]:
         Name("Tensor.cuda / Module.cuda", "T", scope=CUDA),
         Name("Tensor.pin_memory", "N", scope=CUDA),
         Name("torch.amp.autocast, torch.float16, torch.bfloat16", "N", scope=CUDA),
-        Name("torch.cuda.amp.GradScaler", "N", scope=CUDA),
         Name("torch.cuda.is_bf16_supported", "N", scope=CUDA),
         Name("torch.accelerator", "B", scope="GPU-specific"),
         Name("torch.compile", "N", scope=COMPILE),
