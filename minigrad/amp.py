@@ -4,8 +4,7 @@ machine without CUDA: disabled.
 Scaling the loss keeps float16 gradients from underflowing. minigrad has no float16 autocast
 (it trains in float32 or float64), so there is nothing to scale: ``scale(loss)`` is the loss,
 ``step(optimizer)`` is ``optimizer.step()``, and the rest does nothing. nanoGPT's ``train.py``
-makes one whatever the device (``torch.cuda.amp.GradScaler(enabled=(dtype == 'float16'))``)
-and runs unchanged with it.
+makes one whatever the device (``torch.cuda.amp.GradScaler(enabled=(dtype == 'float16'))``).
 """
 
 from __future__ import annotations

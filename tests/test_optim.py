@@ -416,7 +416,7 @@ def test_the_base_class_steps_only_through_a_subclass():
 
 def test_grad_scaler_is_disabled_and_says_so_when_asked_for():
     """As PyTorch's on a machine without CUDA: nanoGPT's train.py makes one enabled for its
-    default float16 and runs through it unchanged."""
+    default float16, and its update goes through the scaler's calls."""
     with pytest.warns(UserWarning, match="no float16 autocast.*Disabling"):
         scaler = minigrad.cuda.amp.GradScaler(enabled=True)
     assert not scaler.is_enabled() and scaler.get_scale() == 1.0 and scaler.state_dict() == {}
