@@ -108,7 +108,11 @@ class Einsum(Op):
     def forward(ctx, *operands, subscripts, output):
         ctx.subscripts, ctx.output = subscripts, output
         ctx.save_for_backward(*operands)
-        return ctx.xp.einsum(",".join(subscripts) + "->" + output, *operands)
+        # with several operands, let the backend plan the contraction (BLAS products where it
+        # can: "bhqd,bhkd->bhqk" on 16x4x64x16 took 4.4 ms in NumPy's element loop, 0.32 ms
+        # planned); one operand is only a transpose or a sum, not worth the ~20 us of planning
+        equation = ",".join(subscripts) + "->" + output
+        return ctx.xp.einsum(equation, *operands, optimize=len(operands) > 1)
 
     @staticmethod
     def backward(ctx, g):

@@ -91,10 +91,10 @@ def infer_shape(shape, numel, op, old_shape) -> tuple[int, ...]:
     return shape
 
 
-def check_mask(mask, x: TensorBase, op: str) -> None:
-    """A boolean mask that broadcasts with ``x`` (the result takes the broadcast shape; an
-    in-place fill then refuses a shape other than ``x``'s, as in PyTorch)."""
+def check_mask(mask, x: TensorBase, op: str) -> tuple[int, ...]:
+    """A boolean mask that broadcasts with ``x``; returns the shape they broadcast to (the
+    result's; an in-place fill then refuses a shape other than ``x``'s, as in PyTorch)."""
     if not isinstance(mask, TensorBase) or mask.dtype is not dtypes.bool_:
         got = mask.dtype if isinstance(mask, TensorBase) else type(mask).__name__
         raise DTypeError(f"{op} only supports boolean masks, but got mask with dtype {got}")
-    broadcast_shapes(mask.shape, x.shape, op=op)
+    return broadcast_shapes(mask.shape, x.shape, op=op)

@@ -215,8 +215,7 @@ class IndexingMixin:
     def masked_select(self, mask: TensorBase) -> TensorBase:
         """The elements where ``mask`` is True, as a 1-d tensor (``self`` and ``mask`` broadcast
         together first, as in PyTorch); the gradient goes back to the selected elements."""
-        check_mask(mask, self, "masked_select")
-        shape = broadcast_shapes(mask.shape, self.shape, op="masked_select")
+        shape = check_mask(mask, self, "masked_select")
         return self.expand(shape)[mask.expand(shape)]
 
     def tril(self, diagonal=0) -> TensorBase:
